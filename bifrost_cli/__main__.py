@@ -1,0 +1,3 @@
+from bifrost_cli.main import app
+
+app()
