@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -138,30 +139,42 @@ def bars_ingest(
     symbol = normalize_symbol(symbol)
     timeframe = Timeframe.parse(timeframe)
     try:
-        if instrument_info is not None and instrument_info.symbol != symbol:
-            raise InvalidInput(f"instrument info is for {instrument_info.symbol}, not {symbol}")
-        existing = models.Instrument.objects.filter(symbol=symbol).values_list("calendar", flat=True).first()
-        cal = calendar or (instrument_info.calendar if instrument_info else None) or existing or "XNYS"
-        report: QualityReport = check_bars(symbol, bars, timeframe=timeframe, calendar=cal, gap_policy=gap_policy)
-        _check_alignment(symbol, timeframe, bars)
-        with transaction.atomic():
-            instrument = _instrument_for(symbol, instrument_info, source)
-            written = storage.write_bars(instrument.id, timeframe, bars)
-            action_count = corporate_actions_upsert(instrument=instrument, actions=actions, source=source)
+        return _ingest_one(symbol=symbol, timeframe=timeframe, bars=bars, source=source,
+                           instrument_info=instrument_info, actions=actions, gap_policy=gap_policy,
+                           calendar=calendar)
     except BifrostError as exc:
-        _record_run(source, symbol, timeframe.value, models.IngestRun.Status.FAILED, 0, exc.message,
-                    {"code": exc.code, **{k: v for k, v in exc.details.items() if k != "violations"},
-                     "violations": exc.details.get("violations", [])[:20]})
+        _record_failure(source, symbol, timeframe.value, exc)
         raise
-    warnings = tuple(str(w) for w in report.warnings[:20])
-    run = _record_run(
-        source, symbol, timeframe.value, models.IngestRun.Status.SUCCEEDED, written.rows,
-        f"stored {written.rows} bars via {written.method}",
-        {"method": written.method, "actions": action_count, "warnings": len(report.warnings)},
-    )
+
+
+def _record_failure(source: str, symbol: str, timeframe: str, exc: BifrostError) -> None:
+    details = {k: v for k, v in exc.details.items() if k != "violations"}
+    details.update({"code": exc.code, "violations": exc.details.get("violations", [])[:20]})
+    _record_run(source, symbol, timeframe, models.IngestRun.Status.FAILED, 0, exc.message, details)
+
+
+def _ingest_one(*, symbol: str, timeframe: Timeframe, bars: pd.DataFrame, source: str,
+                instrument_info: InstrumentInfo | None, actions: Sequence[CorporateAction],
+                gap_policy: GapPolicy | str | None, calendar: str | None) -> IngestResult:
+    if instrument_info is not None and instrument_info.symbol != symbol:
+        raise InvalidInput(f"instrument info is for {instrument_info.symbol}, not {symbol}")
+    existing = models.Instrument.objects.filter(symbol=symbol).values_list("calendar", flat=True).first()
+    cal = calendar or (instrument_info.calendar if instrument_info else None) or existing or "XNYS"
+    report: QualityReport = check_bars(symbol, bars, timeframe=timeframe, calendar=cal, gap_policy=gap_policy)
+    _check_alignment(symbol, timeframe, bars)
+    with transaction.atomic():
+        instrument = _instrument_for(symbol, instrument_info, source)
+        written = storage.write_bars(instrument.id, timeframe, bars)
+        action_count = corporate_actions_upsert(instrument=instrument, actions=actions, source=source)
+        run = _record_run(
+            source, symbol, timeframe.value, models.IngestRun.Status.SUCCEEDED, written.rows,
+            f"stored {written.rows} bars via {written.method}",
+            {"method": written.method, "actions": action_count, "warnings": len(report.warnings)},
+        )
     return IngestResult(
         symbol=symbol, timeframe=timeframe, rows=written.rows, method=written.method, actions=action_count,
-        first_ts=report.first_ts, last_ts=report.last_ts, warnings=warnings, run_id=run.id,
+        first_ts=report.first_ts, last_ts=report.last_ts, warnings=tuple(str(w) for w in report.warnings[:20]),
+        run_id=run.id,
     )
 
 
@@ -245,14 +258,23 @@ def file_import(
     """Import a CSV or Parquet file (schema in docs/data-import.md). All or nothing per file."""
     from bifrost.adapters.files import read_bars_file
 
-    frames = read_bars_file(path, symbol=symbol, timeframe=Timeframe.parse(timeframe) if timeframe else None, tz=tz)
-    results = []
-    with transaction.atomic():
-        for i, item in enumerate(frames):
-            results.append(bars_ingest(symbol=item.symbol, timeframe=item.timeframe, bars=item.bars,
-                                       source=f"file:{path}"[:64], gap_policy=gap_policy, calendar=calendar))
-            if progress:
-                progress(i + 1, len(frames))
+    source = f"file:{os.path.basename(path)}"[:32]
+    try:
+        frames = read_bars_file(path, symbol=symbol, timeframe=Timeframe.parse(timeframe) if timeframe else None,
+                                tz=tz)
+        results = []
+        # All or nothing: one bad symbol in the file rolls back the others.
+        with transaction.atomic():
+            for i, item in enumerate(frames):
+                results.append(_ingest_one(symbol=item.symbol, timeframe=item.timeframe, bars=item.bars,
+                                           source=source, instrument_info=None, actions=(),
+                                           gap_policy=gap_policy, calendar=calendar))
+                if progress:
+                    progress(i + 1, len(frames))
+    except BifrostError as exc:
+        failed_symbol = (exc.details.get("symbol") if isinstance(exc.details, dict) else None) or symbol or ""
+        _record_failure(source, str(failed_symbol), str(timeframe or ""), exc)
+        raise
     return results
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
@@ -54,6 +54,20 @@ def _chart_payload(bars: pd.DataFrame, timeframe: Timeframe) -> dict:
     }
 
 
+def _cell(value) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float):
+        magnitude = abs(value)
+        for limit, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M")):
+            if magnitude >= limit:
+                return f"{value / limit:.2f}{suffix}"
+        return f"{value:.4g}"
+    return str(value)
+
+
 @login_required
 def market_detail(request: HttpRequest, symbol: str) -> HttpResponse:
     try:
@@ -83,7 +97,7 @@ def market_detail(request: HttpRequest, symbol: str) -> HttpResponse:
     except BifrostError as exc:
         error = exc.message
     snapshots = list(models.CompanySnapshot.objects.filter(instrument=instrument).order_by("-as_of")[:20])
-    snapshot_rows = [[getattr(s, c) for c in SNAPSHOT_COLUMNS] for s in snapshots]
+    snapshot_rows = [[_cell(getattr(s, c)) for c in SNAPSHOT_COLUMNS] for s in snapshots]
     context = {
         "instrument": instrument, "series": series, "timeframes": [t.value for t in Timeframe],
         "timeframe": timeframe.value, "ranges": list(ranges), "range_key": range_key, "adjust": adjust,

@@ -1,0 +1,9 @@
+"""File adapter: import and export bar files (CSV, gzip CSV, Parquet).
+
+The file schema and the time-zone rule are documented in
+:mod:`bifrost.adapters.files.bars` and ``docs/data-import.md``.
+"""
+
+from bifrost.adapters.files.bars import FileBars, read_and_validate, read_bars_file, write_bars_file
+
+__all__ = ["FileBars", "read_and_validate", "read_bars_file", "write_bars_file"]

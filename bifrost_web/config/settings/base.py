@@ -145,6 +145,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(os.environ.get("BIFROST_STATIC_ROOT") or DATA_DIR / "static")
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns on a missing root
 STATICFILES_DIRS: list = [PACKAGE_DIR / "static"]
 try:  # Plotly's JavaScript is served from the installed plotly package, never a CDN.
     import plotly

@@ -13,3 +13,7 @@ from bifrost_web.config.settings.base import *  # noqa: E402,F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 BIFROST_PROVIDER = "none"
+
+# Tests run tasks in-process; the ``celery_worker`` fixture switches to a real worker
+# process (with REDIS_URL) for the tests that ask for it.
+CELERY_TASK_ALWAYS_EAGER = True

@@ -1,0 +1,107 @@
+"""Fixtures for the Yahoo adapter tests: recorded responses, no network, no home caches."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+import yfinance as yf  # type: ignore[import-untyped]
+from curl_cffi import requests as curl_requests
+
+from bifrost.adapters.yahoo import YahooProvider
+
+from .replay import FakeNow, SleepRecorder, YahooReplayAdapter
+
+
+def shared_data_dir() -> Path:
+    """The shared data folder: ``$BIFROST_SHARED_DATA``, else ``<repo>/../shared/data``."""
+    override = os.environ.get("BIFROST_SHARED_DATA")
+    if override:
+        return Path(override).expanduser().resolve()
+    repo = Path(__file__).resolve().parents[3]
+    return (repo.parent / "shared" / "data").resolve()
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    # Same policy as tests/conftest.py: missing data fails under CI, skips elsewhere.
+    path = shared_data_dir()
+    if not (path / "recorded" / "MANIFEST.json").is_file():
+        message = (
+            f"recorded Yahoo responses not found under {path}; "
+            "set BIFROST_SHARED_DATA to the shared data folder"
+        )
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _yfinance_cache_in_tmp(tmp_path_factory: pytest.TempPathFactory) -> None:
+    # yfinance's cookie/tz caches are process-wide; keep them out of the user's home
+    # even for a provider built without cache_dir.
+    yf.set_tz_cache_location(str(tmp_path_factory.mktemp("yfinance-cache")))
+
+
+@pytest.fixture(autouse=True)
+def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("a Yahoo adapter test tried to open a network connection")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    # curl_cffi talks through libcurl, below Python's socket module.
+    monkeypatch.setattr(curl_requests.Session, "request", refuse)
+
+
+@pytest.fixture
+def replay(shared_data: Path) -> Iterator[YahooReplayAdapter]:
+    adapter = YahooReplayAdapter(shared_data)
+    yield adapter
+    assert not adapter.unmapped, f"requests without a recording: {adapter.unmapped}"
+
+
+@pytest.fixture
+def session(replay: YahooReplayAdapter) -> requests.Session:
+    http = requests.Session()
+    http.mount("https://", replay)
+    http.mount("http://", replay)
+    return http
+
+
+@pytest.fixture
+def sleeps() -> SleepRecorder:
+    return SleepRecorder()
+
+
+@pytest.fixture
+def clock() -> FakeNow:
+    """The provider's ``now``; unset until the test sets ``clock.at`` (see FakeNow)."""
+    return FakeNow()
+
+
+@pytest.fixture
+def provider(
+    session: requests.Session, sleeps: SleepRecorder, clock: FakeNow, tmp_path: Path
+) -> YahooProvider:
+    return YahooProvider(
+        session=session, sleep=sleeps, now=clock, cache_dir=str(tmp_path / "yfinance")
+    )
+
+
+@pytest.fixture
+def recorded(shared_data: Path) -> Callable[[str], Any]:
+    """Load a recorded body as JSON, e.g. ``recorded("yahoo/chart/AAPL_1d_....json")``."""
+
+    def load(file: str) -> Any:
+        return json.loads((shared_data / "recorded" / file).read_text(encoding="utf-8"))
+
+    return load

@@ -1,0 +1,117 @@
+"""The ``bifrost`` command line: help everywhere, ingest, show, quality, export, doctor."""
+
+import json
+
+import pytest
+from typer.main import get_command
+from typer.testing import CliRunner
+
+from bifrost_cli.main import app
+
+pytestmark = pytest.mark.django_db
+runner = CliRunner()
+
+
+def _all_command_paths(command, prefix=()):
+    yield prefix
+    if hasattr(command, "commands"):
+        for name, sub in command.commands.items():
+            yield from _all_command_paths(sub, (*prefix, name))
+
+
+def test_every_command_has_help():
+    paths = list(_all_command_paths(get_command(app)))
+    assert ("data", "ingest") in paths and ("doctor",) in paths and ("serve",) in paths and ("worker",) in paths
+    for path in paths:
+        result = runner.invoke(app, [*path, "--help"])
+        assert result.exit_code == 0, (path, result.output)
+        assert "Usage" in result.output
+
+
+def _write_csv(tmp_path, daily_bars, symbol="ACME"):
+    frame = daily_bars.reset_index()
+    frame["ts"] = frame["ts"].map(lambda t: t.strftime("%Y-%m-%d"))
+    frame.insert(0, "symbol", symbol)
+    path = tmp_path / f"{symbol}.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+def test_ingest_file_then_show_prints_stored_closes(tmp_path, daily_bars):
+    path = _write_csv(tmp_path, daily_bars)
+
+    ingest = runner.invoke(app, ["data", "ingest", "--file", str(path)])
+    show = runner.invoke(app, ["data", "show", "ACME", "--rows", "2", "--format", "json"])
+
+    assert ingest.exit_code == 0, ingest.output
+    assert "ACME" in ingest.output and "61" in ingest.output
+    rows = json.loads(show.output)
+    assert [round(r["close"], 9) for r in rows] == [round(v, 9) for v in daily_bars["close"].iloc[-2:]]
+
+
+def test_ingest_bad_file_exits_2_with_rule_and_stores_nothing(tmp_path, daily_bars):
+    from bifrost_web.marketdata import models
+
+    bad = daily_bars.copy()
+    bad.loc[bad.index[4], "volume"] = -5
+    path = _write_csv(tmp_path, bad)
+
+    result = runner.invoke(app, ["data", "ingest", "--file", str(path)])
+
+    assert result.exit_code == 2
+    assert "negative_volume" in result.output and "ACME" in result.output
+    assert not models.Instrument.objects.filter(symbol="ACME").exists()
+
+
+def test_ingest_missing_file_exits_2():
+    result = runner.invoke(app, ["data", "ingest", "--file", "/nonexistent/bars.csv"])
+    assert result.exit_code == 2 and "file not found" in result.output
+
+
+def test_show_unknown_symbol_exits_2():
+    result = runner.invoke(app, ["data", "show", "NOPE"])
+    assert result.exit_code == 2 and "unknown symbol NOPE" in result.output
+
+
+def test_quality_reports_ok_for_clean_series(tmp_path, daily_bars):
+    runner.invoke(app, ["data", "ingest", "--file", str(_write_csv(tmp_path, daily_bars))])
+    result = runner.invoke(app, ["data", "quality", "ACME"])
+    assert result.exit_code == 0, result.output
+    assert "61 bars" in result.output
+
+
+def test_generate_and_resample_store_hourly_bars():
+    gen = runner.invoke(app, ["data", "generate", "--symbols", "1", "--start", "2024-11-29", "--end", "2024-11-29",
+                              "-t", "1m", "--prefix", "GEN"])
+    res = runner.invoke(app, ["data", "resample", "GEN000", "--from", "1m", "--to", "1h", "--store"])
+
+    assert gen.exit_code == 0, gen.output
+    assert res.exit_code == 0, res.output
+    assert "210 1m bars -> 4 1h bars" in res.output  # 13:00 early close
+    from bifrost_web.marketdata import selectors
+
+    assert len(selectors.bars_read(symbol="GEN000", timeframe="1h")) == 4
+
+
+def test_export_round_trips_through_import(tmp_path, daily_bars):
+    runner.invoke(app, ["data", "ingest", "--file", str(_write_csv(tmp_path, daily_bars))])
+    out = tmp_path / "export.parquet"
+    exported = runner.invoke(app, ["data", "export", "ACME", "--out", str(out)])
+    assert exported.exit_code == 0, exported.output
+    from bifrost.adapters.files import read_bars_file
+
+    [item] = read_bars_file(out)
+    assert item.symbol == "ACME" and len(item.bars) == 61
+    assert item.bars["close"].tolist() == daily_bars["close"].tolist()
+
+
+def test_doctor_reports_database_and_timescale_status():
+    from django.db import connection
+
+    result = runner.invoke(app, ["doctor"], env={"COLUMNS": "200"})
+
+    assert "database" in result.output and "exchange-calendars" in result.output
+    if connection.vendor == "postgresql":
+        assert "PostgreSQL 15" in result.output and "TimescaleDB" in result.output
+    else:
+        assert "SQLite" in result.output and "embedded default" in result.output
