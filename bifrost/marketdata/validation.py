@@ -109,7 +109,10 @@ class Violation:
     message: str
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "rule", QualityRule(self.rule))
+        try:
+            object.__setattr__(self, "rule", QualityRule(self.rule))
+        except ValueError:
+            raise InvalidInput(f"violation rule must be a QualityRule code, was {self.rule!r}") from None
         if self.ts is not None and (self.ts.tzinfo is None or self.ts.utcoffset() != timedelta(0)):
             raise InvalidInput(f"violation ts must be aware UTC, was {self.ts.isoformat()}")
 

@@ -672,6 +672,12 @@ def test_validate_bars_non_frame_raises_invalid_input() -> None:
         validate_bars("AAPL", [1, 2], timeframe="1d")  # type: ignore[arg-type]
 
 
+def test_violation_unknown_rule_raises_invalid_input() -> None:
+    # Act / Assert
+    with pytest.raises(InvalidInput, match="violation rule must be a QualityRule code, was 'too_shiny'"):
+        Violation(symbol="AAPL", ts=None, rule="too_shiny", message="x")  # type: ignore[arg-type]
+
+
 def test_violation_naive_ts_raises_invalid_input() -> None:
     # Act / Assert
     with pytest.raises(InvalidInput, match="violation ts must be aware UTC"):

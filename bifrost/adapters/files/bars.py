@@ -24,8 +24,8 @@ volume     yes      shares traded
 Other columns (``Adj Close``, ``Sector``, ...) are ignored, so a Yahoo Finance
 download (``Date,Open,High,Low,Close,Adj Close,Volume``) imports as it is.
 
-Numbers are decimal text as Python writes them (``112.63``, ``1e-3``, ``inf``);
-thousands separators and underscores are rejected. An empty cell, ``NaN``,
+Numbers are decimal or scientific text (``112.63``, ``+1.5``, ``1e-3``, ``inf``);
+thousands separators, underscores and hexadecimal are rejected. An empty cell, ``NaN``,
 ``NA``, ``N/A``, ``null`` or ``None`` is a missing value: it is read as NaN and
 left to validation (rule ``non_finite_value``), which rejects it.
 
@@ -71,8 +71,14 @@ that validation (:func:`bifrost.marketdata.validation.validate_bars`) sees the
 file as written. :func:`read_and_validate` reads and validates in one call.
 
 Errors raise :class:`~bifrost.core.errors.InvalidInput` naming the file, the line
-(CSV, counting the header as line 1) or row (Parquet, from 1), the column and the
-value; validation failures raise :class:`~bifrost.core.errors.DataQualityError`.
+(CSV: the header is line 1 and blank lines count; if a quoted value spans lines, the
+data record number instead, "record 7"), or the row (Parquet, from 1), the column
+and the value; a row with too many or too few fields is a malformed CSV. Validation
+failures raise :class:`~bifrost.core.errors.DataQualityError`.
+
+Parsing runs on Apache Arrow (``pyarrow.csv``, ``pyarrow.compute``); numbers are
+converted with correct rounding, so a value written by :func:`write_bars_file`
+reads back bit for bit.
 """
 
 from __future__ import annotations
@@ -311,6 +317,8 @@ def write_bars_file(path: str | Path, frames: FileBars | Iterable[FileBars]) -> 
         for column in BAR_COLUMNS:
             values[column].append(item.bars[column].to_numpy(dtype="float64"))
     label_ns = np.concatenate(labels)
+    if daily and np.any(label_ns % (86_400 * _NS_PER_SECOND)):
+        raise InvalidInput(f"{target}: daily bars must be labelled at 00:00 UTC (the session date)")
     if daily:
         ts = pa.array(label_ns // (86_400 * _NS_PER_SECOND), type=pa.int32()).cast(pa.date32())
     else:
@@ -626,7 +634,11 @@ def _parse_timestamps(table: _Table, column: str, zone: str | None, path: Path) 
         days_ns = days * 86_400 * _NS_PER_SECOND
         return _Stamps(days_ns, days_ns.copy(), True)
     if pa.types.is_timestamp(kind):
-        values_ns = array.cast(pa.timestamp("ns", tz=kind.tz)).cast(pa.int64()).to_numpy(zero_copy_only=False)
+        try:
+            values_ns = array.cast(pa.timestamp("ns", tz=kind.tz)).cast(pa.int64()).to_numpy(zero_copy_only=False)
+        except pa.ArrowInvalid as exc:
+            raise InvalidInput(f"{path}: column {column} holds timestamps outside 1677..2262 ({exc})",
+                               details={"path": str(path), "column": column}) from exc
         if kind.tz is not None:
             written = (pd.DatetimeIndex(values_ns.astype("datetime64[ns]"), tz="UTC")
                        .tz_convert(kind.tz).tz_localize(None).normalize().as_unit("ns").asi8)

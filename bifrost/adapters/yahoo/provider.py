@@ -4,7 +4,9 @@ yfinance owns the parts of talking to Yahoo that break often and are not ours to
 maintain: the browser-like session, the cookie and crumb dance, and the consent
 page. This module sends the same ``/v8/finance/chart`` and
 ``/v10/finance/quoteSummary`` requests that ``Ticker.history`` and ``Ticker.info``
-send, through ``yfinance.data.YfData``, and turns the JSON into domain types.
+send, through ``yfinance.data.YfData``, and turns the JSON into domain types
+(bars as traded: a range ending before now costs one more, coarse chart request for
+the splits since, see the Notes of ``YahooProvider``).
 
 It does not call ``Ticker.history`` itself (yfinance 1.7) because that hides what
 is needed to classify failures: a 400, a 404 and a 5xx with a JSON error body all
@@ -371,6 +373,7 @@ class YahooProvider:
         )
         chart = _parse_chart(payload, request, timeframe=timeframe, start=start, end=end)
         splits = chart.splits
+        # Read after the main response: Yahoo adjusted it for the splits up to about now.
         now = ensure_utc(self._now(), field="now()")
         if end < now:
             # The main response lists splits up to the end of the range only.
@@ -684,9 +687,7 @@ def _parse_chart(
     )
 
 
-def _as_traded_history(
-    chart: _Chart, request: _Request, splits: Mapping[date, Decimal]
-) -> History:
+def _as_traded_history(chart: _Chart, request: _Request, splits: Mapping[date, Decimal]) -> History:
     # Undo Yahoo's split adjustment (class Notes) and build the History.
     adjustment = _SplitFactors(splits)
     bars = chart.bars

@@ -663,6 +663,17 @@ def test_write_bars_file_mixed_timeframes_raises(tmp_path: Path) -> None:
     assert not (tmp_path / "mixed.csv").exists()
 
 
+def test_write_bars_file_daily_label_not_midnight_raises(tmp_path: Path) -> None:
+    # Arrange: a daily bar labelled at the 21:00 UTC close would be written as the wrong date.
+    frame = _daily_frame()
+    frame.index = frame.index + pd.Timedelta(hours=21)
+
+    # Act / Assert
+    with pytest.raises(InvalidInput, match="daily bars must be labelled at 00:00 UTC"):
+        write_bars_file(tmp_path / "daily.csv", FileBars(symbol="AAA", timeframe="1d", bars=frame))
+    assert not (tmp_path / "daily.csv").exists()
+
+
 def test_write_bars_file_nothing_to_write_raises(tmp_path: Path) -> None:
     # Act / Assert
     with pytest.raises(InvalidInput, match="nothing to write"):

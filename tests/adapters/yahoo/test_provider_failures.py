@@ -330,3 +330,57 @@ def test_history_two_providers_each_use_their_own_session(
 
     assert [len(a.calls_to(CHART_AAPL)) for a in adapters] == [2, 1]
     assert all(not a.unmapped for a in adapters)
+
+
+# ---------------------------------------------------------------- split history
+
+
+def test_history_split_history_404_raises_unknown_symbol_naming_that_request(
+    provider: YahooProvider, replay: YahooReplayAdapter, clock: FakeNow
+) -> None:
+    # Reuse: the SIX 404 recording answers the split-history request (interval=3mo),
+    # as Yahoo would for a symbol it stopped knowing between the two requests.
+    replay.serve(
+        CHART_AAPL,
+        "yahoo/chart/error_404_SIX_no_data_found_symbol_may_be_delisted.json",
+        when={"interval": "3mo"},
+    )
+    clock.at = datetime(2025, 2, 20, tzinfo=UTC)
+
+    with pytest.raises(UnknownSymbol) as caught:
+        _aapl_daily(provider)
+
+    assert str(caught.value).startswith(
+        "yahoo does not know symbol 'AAPL' (split history in "
+        "[2020-01-01T00:00:00+00:00, 2025-02-20T00:00:00+00:00]): HTTP 404"
+    )
+    assert caught.value.details["purpose"] == "split history"
+    answers = [c.answer for c in replay.calls_to(CHART_AAPL)]
+    assert answers[0] == "yahoo/chart/AAPL_1d_2020-01-01_2020-01-03.json"
+    assert [c.params["interval"] for c in replay.calls_to(CHART_AAPL)] == ["1d", "3mo", "3mo"]
+
+
+def test_history_split_history_400_no_data_is_a_provider_error_not_no_data_in_range(
+    provider: YahooProvider, replay: YahooReplayAdapter, clock: FakeNow
+) -> None:
+    # Reuse: the BEKE 400 recording answers the split-history request. The range has
+    # bars, so "data doesn't exist" there is a fault, not an empty range.
+    replay.serve(
+        CHART_AAPL,
+        "yahoo/chart/error_400_BEKE_data_doesnt_exist_for_range.json",
+        when={"interval": "3mo"},
+    )
+    clock.at = datetime(2025, 2, 20, tzinfo=UTC)
+
+    with pytest.raises(ProviderError) as caught:
+        _aapl_daily(provider)
+
+    assert type(caught.value) is ProviderError
+    assert "split history in" in str(caught.value)
+
+
+def test_history_naive_now_raises_invalid_input(provider: YahooProvider, clock: FakeNow) -> None:
+    clock.at = datetime(2025, 2, 20)
+
+    with pytest.raises(InvalidInput, match=r"now\(\) must be timezone-aware"):
+        _aapl_daily(provider)

@@ -28,15 +28,6 @@ import pandas as pd
 import pytest
 
 from bifrost.adapters.yahoo import YahooProvider
-from bifrost.marketdata import (
-    BAR_COLUMNS,
-    ActionKind,
-    AssetClass,
-    History,
-    MarketDataProvider,
-    Timeframe,
-)
-
 from bifrost.adapters.yahoo.provider import (
     _actions_from_events,
     _as_traded_history,
@@ -46,6 +37,14 @@ from bifrost.adapters.yahoo.provider import (
     _SplitFactors,
 )
 from bifrost.core.errors import ProviderError
+from bifrost.marketdata import (
+    BAR_COLUMNS,
+    ActionKind,
+    AssetClass,
+    History,
+    MarketDataProvider,
+    Timeframe,
+)
 
 from .replay import FakeNow, YahooReplayAdapter
 
@@ -459,3 +458,191 @@ def test_history_other_intraday_timeframes_request_yahoo_interval(
     assert call.params["period1"] == "1727827200" and call.params["period2"] == "1727913600"
     assert history.timeframe is Timeframe.parse(timeframe)
     assert len(history.bars) == 389
+
+
+# ---------------------------------------------------------------- split history and "now"
+
+
+def test_history_range_ending_before_now_makes_exactly_one_split_history_request(
+    provider: YahooProvider, replay: YahooReplayAdapter, clock: FakeNow, recorded: Recorded
+) -> None:
+    # The AAPL split range asked for as of when it was recorded (Feb 2025): the range
+    # ends long before "now", so one more chart request fetches the splits since.
+    result = _result(recorded, AAPL_SPLIT)
+    quote = result["indicators"]["quote"][0]
+    start, end = _utc(2020, 8, 31), _utc(2020, 11, 7)
+    clock.at = AAPL_RECORDED_AT
+    _serve_aapl_split_history(replay)
+
+    history = provider.history("AAPL", timeframe="1d", start=start, end=end)
+
+    main, split_history = replay.calls_to(CHART_AAPL)
+    assert main.params["interval"] == "1d"
+    assert split_history.params == {
+        "period1": str(int(start.timestamp())),
+        "period2": "1740052060",  # AAPL_RECORDED_AT, rounded up to whole seconds
+        "interval": "3mo",
+        "includePrePost": "false",
+        "events": "splits",
+    }
+    assert split_history.answer == AAPL_SPLIT
+    assert clock.calls == 1
+    # Both answers list the 4:1 split of 2020-08-31: merged into one, which is on or
+    # before every bar, so the bars are as recorded and the dividend after it too.
+    for column in BAR_COLUMNS:
+        assert list(history.bars[column]) == [float(v) for v in quote[column]]
+    assert [(a.kind, a.ex_date, a.value) for a in history.actions] == [
+        (ActionKind.SPLIT, date(2020, 8, 31), Decimal("4")),
+        (ActionKind.DIVIDEND, date(2020, 11, 6), Decimal("0.205")),
+    ]
+
+
+@pytest.mark.parametrize(
+    "now",
+    [_utc(2020, 11, 7), datetime(2020, 11, 6, 21, 0, tzinfo=UTC)],
+    ids=["now-equals-end", "now-inside-range"],
+)
+def test_history_range_reaching_now_makes_no_split_history_request(
+    provider: YahooProvider, replay: YahooReplayAdapter, clock: FakeNow, now: datetime
+) -> None:
+    clock.at = now
+
+    provider.history("AAPL", timeframe="1d", start=_utc(2020, 8, 31), end=_utc(2020, 11, 7))
+
+    (call,) = replay.calls_to(CHART_AAPL)
+    assert call.answer == AAPL_SPLIT
+    assert clock.calls == 1
+
+
+def test_aapl_split_recording_previous_close_is_the_traded_499_23_divided_by_4(
+    provider: YahooProvider, clock: FakeNow, recorded: Recorded
+) -> None:
+    # Independent number: AAPL's traded close on 2020-08-28, the last session before
+    # the 4:1 split, was 499.23. No recording has a bar for that day; the nearest is
+    # meta.chartPreviousClose of the split recording (the close of the session before
+    # period1, rounded by Yahoo to 3 decimals): 124.808 = 499.23 / 4 = 124.8075, rounded.
+    # So the recorded prices before a split are divided by its ratio, and multiplying
+    # by the ratio the provider returns gives the traded price back.
+    meta = _result(recorded, AAPL_SPLIT)["meta"]
+    clock.at = _utc(2020, 11, 7)
+
+    history = provider.history(
+        "AAPL", timeframe="1d", start=_utc(2020, 8, 31), end=_utc(2020, 11, 7)
+    )
+
+    (split,) = [a for a in history.actions if a.kind is ActionKind.SPLIT]
+    assert meta["chartPreviousClose"] == 124.808
+    # Rounding to 3 decimals moves the recorded value by up to 0.0005, times 4 here.
+    assert meta["chartPreviousClose"] * float(split.value) == pytest.approx(499.23, abs=0.0021)
+
+
+# ---------------------------------------------------------------- the adjustment itself
+# No recording holds two splits, a split after an intraday range, or a dividend before a
+# split, so these call the functions history() is built from on recorded payloads.
+
+
+def test_split_factors_compound_nvda_4_for_1_and_10_for_1() -> None:
+    # NVDA's splits: 4:1 on 2021-07-20 and 10:1 on 2024-06-10.
+    factors = _SplitFactors({date(2021, 7, 20): Decimal(4), date(2024, 6, 10): Decimal(10)})
+
+    assert factors.after(date(2021, 7, 19)) == Decimal(40)
+    assert factors.after(date(2021, 7, 20)) == Decimal(10)  # a bar on the ex-date is post-split
+    assert factors.after(date(2024, 6, 7)) == Decimal(10)
+    assert factors.after(date(2024, 6, 10)) == Decimal(1)
+    days = np.array(["2021-02-01", "2021-07-20", "2025-01-02"], dtype="datetime64[D]")
+    assert list(factors.for_days(days)) == [40.0, 10.0, 1.0]
+
+
+def test_split_factors_without_splits_are_one_and_reverse_split_shrinks_prices() -> None:
+    assert _SplitFactors({}).after(date(2020, 1, 2)) == Decimal(1)
+    reverse = _SplitFactors({date(2020, 1, 2): Decimal("0.1")})  # 1-for-10
+    assert reverse.after(date(2020, 1, 1)) == Decimal("0.1")
+
+
+def test_nvda_recording_with_both_splits_known_gives_traded_prices(recorded: Recorded) -> None:
+    # As of the recording (Feb 2025) Yahoo had divided NVDA's 2021 prices by 40 before
+    # 2021-07-20 and by 10 from then on. With both splits known (as a split-history
+    # request made then would list them) the prices come back 40x and 10x.
+    payload = recorded(NVDA_SPLIT)
+    quote = payload["chart"]["result"][0]["indicators"]["quote"][0]
+    request = _Request(symbol="NVDA", what="test", in_range=True)
+    start, end = _utc(2021, 2, 1), _utc(2022, 1, 31)
+    chart = _parse_chart(payload, request, timeframe=Timeframe.D1, start=start, end=end)
+    splits = _merge_splits(chart.splits, {date(2024, 6, 10): Decimal(10)}, request)
+
+    history = _as_traded_history(chart, request, splits)
+
+    bars = history.bars
+    assert bars.loc["2021-02-01", "close"] == quote["close"][0] * 40
+    assert bars.loc["2021-02-01", "close"] == pytest.approx(529.48, abs=1e-4)
+    assert bars.loc["2021-02-01", "volume"] == quote["volume"][0] / 40
+    assert bars.loc["2022-01-28", "close"] == quote["close"][-1] * 10
+    assert bars.loc["2022-01-28", "close"] == pytest.approx(228.40, abs=1e-4)
+    # Only the split inside the range is returned as an action.
+    assert [(a.ex_date, a.value) for a in history.actions] == [(date(2021, 7, 20), Decimal(4))]
+
+
+def test_dividend_before_a_split_is_multiplied_by_its_ratio() -> None:
+    # AAPL's dividend with ex-date 2020-08-07 was 0.82 per share (traded basis); Yahoo
+    # reports it as 0.205 after the 4:1 split of 2020-08-31. The float32-looking noise
+    # on one amount is removed after scaling, not scaled up.
+    request = _Request(symbol="AAPL", what="test", in_range=True)
+    factors = _SplitFactors({date(2020, 8, 31): Decimal(4)})
+    events = {
+        "dividends": {
+            "1596807000": {"amount": 0.205, "date": 1596807000},  # 2020-08-07 13:30 UTC
+            "1589549400": {"amount": 0.2050000011920929, "date": 1589549400},  # 2020-05-15
+            "1604673000": {"amount": 0.205, "date": 1604673000},  # 2020-11-06, after the split
+        },
+        "splits": {
+            "1598880600": {"date": 1598880600, "numerator": 4, "denominator": 1},
+        },
+    }
+
+    actions = _actions_from_events(
+        events,
+        request,
+        currency="USD",
+        tz_name="America/New_York",
+        start=_utc(2020, 5, 1),
+        end=_utc(2020, 11, 7),
+        dividend_factor=factors.after,
+    )
+
+    assert [(a.kind, a.ex_date, a.value) for a in actions] == [
+        (ActionKind.DIVIDEND, date(2020, 5, 15), Decimal("0.82")),
+        (ActionKind.DIVIDEND, date(2020, 8, 7), Decimal("0.82")),
+        (ActionKind.SPLIT, date(2020, 8, 31), Decimal("4")),
+        (ActionKind.DIVIDEND, date(2020, 11, 6), Decimal("0.205")),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("ex_date", "factor"),
+    [(date(2024, 10, 3), 2.0), (date(2024, 10, 2), 1.0)],
+    ids=["split-next-session", "split-on-the-session"],
+)
+def test_intraday_bars_use_their_exchange_session_date(
+    recorded: Recorded, ex_date: date, factor: float
+) -> None:
+    # A made-up 2:1 split, to see which intraday bars it reaches: the AAPL 1m bars
+    # of 2024-10-02 (New York) are before an ex-date of 10-03 and not before 10-02.
+    payload = recorded(AAPL_MINUTE)
+    request = _Request(symbol="AAPL", what="test", in_range=True)
+    start, end = _utc(2024, 10, 2), _utc(2024, 10, 3)
+    chart = _parse_chart(payload, request, timeframe=Timeframe.M1, start=start, end=end)
+
+    history = _as_traded_history(chart, request, {ex_date: Decimal(2)})
+
+    assert len(history.bars) == len(chart.bars) == 389
+    assert (history.bars["close"] == chart.bars["close"] * factor).all()
+    assert (history.bars["volume"] == chart.bars["volume"] / factor).all()
+
+
+def test_merge_splits_refuses_two_ratios_for_one_date() -> None:
+    request = _Request(symbol="AAPL", what="test")
+    day = date(2020, 8, 31)
+
+    assert _merge_splits({day: Decimal(4)}, {day: Decimal(4)}, request) == {day: Decimal(4)}
+    with pytest.raises(ProviderError, match="two ratios for the split of 'AAPL' on 2020-08-31"):
+        _merge_splits({day: Decimal(4)}, {day: Decimal(2)}, request)

@@ -127,3 +127,41 @@ def test_replay_intraday_chart_includeprepost_mismatch_is_unmapped(
         session.get(CHART.format(symbol="AAPL"), params=params)
 
     replay.unmapped.clear()
+
+
+def test_replay_serve_when_answers_only_requests_with_those_values(
+    session: requests.Session, replay: YahooReplayAdapter
+) -> None:
+    split = "yahoo/chart/AAPL_1d_2020-08-31_2020-11-07_split_dividend.json"
+    replay.serve("/v8/finance/chart/AAPL", split, when={"interval": "3mo"})
+    quarterly: Params = {"period1": 1, "period2": 2, "interval": "3mo"}
+    recorded_query: Params = {"period1": 1577836800, "period2": 1578009600, "interval": "1d"}
+    monthly: Params = {"period1": 1, "period2": 2, "interval": "1mo"}
+
+    session.get(CHART.format(symbol="AAPL"), params=quarterly)
+    session.get(CHART.format(symbol="AAPL"), params=recorded_query)
+    with pytest.raises(UnmappedRequest):
+        session.get(CHART.format(symbol="AAPL"), params=monthly)
+
+    assert [c.answer for c in replay.calls] == [
+        split,
+        "yahoo/chart/AAPL_1d_2020-01-01_2020-01-03.json",
+        "UNMAPPED",
+    ]
+    replay.unmapped.clear()
+
+
+def test_replay_serve_most_specific_override_wins_and_unknown_file_is_refused(
+    session: requests.Session, replay: YahooReplayAdapter
+) -> None:
+    daily = "yahoo/chart/AAPL_1d_2020-01-01_2020-01-03.json"
+    split = "yahoo/chart/AAPL_1d_2020-08-31_2020-11-07_split_dividend.json"
+    replay.serve("/v8/finance/chart/AAPL", daily)
+    replay.serve("/v8/finance/chart/AAPL", split, when={"interval": "3mo"})
+
+    session.get(CHART.format(symbol="AAPL"), params={"interval": "3mo"})
+    session.get(CHART.format(symbol="AAPL"), params={"interval": "1wk"})
+
+    assert [c.answer for c in replay.calls] == [split, daily]
+    with pytest.raises(KeyError, match="no recording"):
+        replay.serve("/v8/finance/chart/AAPL", "yahoo/chart/missing.json")
