@@ -15,7 +15,14 @@ from bifrost.core.errors import (
     TransientProviderError,
     UnknownSymbol,
 )
-from bifrost.core.time import Clock, SimulatedClock, WallClock, check_range, day_start_utc, ensure_utc
+from bifrost.core.time import (
+    Clock,
+    SimulatedClock,
+    WallClock,
+    check_range,
+    day_start_utc,
+    ensure_utc,
+)
 
 __all__ = [
     "DEFAULT_CALENDAR", "BifrostError", "Clock", "ConfigurationError", "DataQualityError",

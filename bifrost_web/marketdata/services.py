@@ -16,7 +16,7 @@ import pandas as pd
 from django.db import transaction
 from django.utils import timezone
 
-from bifrost.core.errors import BifrostError, InvalidInput, UnknownSymbol
+from bifrost.core.errors import BifrostError, InvalidInput, NoDataInRange, UnknownSymbol
 from bifrost.core.time import check_range
 from bifrost.marketdata.providers import MarketDataProvider
 from bifrost.marketdata.types import (
@@ -234,7 +234,8 @@ def provider_refresh(
     start, end = check_range(start, end)
     history = provider.history(symbol, timeframe=timeframe, start=start, end=end)
     if history.bars.empty:
-        raise UnknownSymbol(f"{provider.name} returned no bars for {symbol} between {start:%Y-%m-%d} and {end:%Y-%m-%d}")
+        raise NoDataInRange(
+            f"{provider.name} returned no {timeframe.value} bars for {symbol} in [{start.isoformat()}, {end.isoformat()})")
     result = bars_ingest(
         symbol=symbol, timeframe=timeframe, bars=history.bars, source=provider.name,
         instrument_info=history.instrument, actions=history.actions,

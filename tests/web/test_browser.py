@@ -104,7 +104,6 @@ def test_market_detail_shows_fundamentals_history(page, live_server):
     page.goto(f"{live_server.url}/market/ACME/")
     table = page.locator("#fundamentals-table tbody tr")
     assert table.count() == 2
-    first = table.first.text_content()
     cells = [c.text_content() for c in table.first.locator("td").all()]
     assert cells[:4] == ["2025-02-03", "test", "1.50B", "31.25"]
     assert cells[-5] == "7" and cells[-1] == "2"  # audit_risk and overall_risk

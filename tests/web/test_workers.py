@@ -7,8 +7,8 @@ the worker process reads and writes the same test database as this process.
 import pytest
 from django.core.cache import cache
 
-from bifrost_web.marketdata import models, storage, tasks
 from bifrost.marketdata.types import Timeframe
+from bifrost_web.marketdata import models, storage, tasks
 
 pytestmark = [pytest.mark.redis]
 

@@ -2,7 +2,6 @@
 
 import io
 
-import pandas as pd
 import pytest
 from django.contrib.auth import get_user_model
 from rest_framework.authtoken.models import Token

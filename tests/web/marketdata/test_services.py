@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from bifrost.core.errors import DataQualityError, InvalidInput, NoDataInRange, UnknownSymbol
-from bifrost.marketdata.types import ActionKind, CorporateAction, InstrumentInfo, Timeframe
+from bifrost.marketdata.types import ActionKind, CorporateAction, InstrumentInfo
 from bifrost_web.marketdata import models, selectors, services, storage
 
 pytestmark = pytest.mark.django_db
