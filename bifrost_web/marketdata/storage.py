@@ -31,6 +31,7 @@ from django.db import connection as default_connection
 from django.db import transaction
 
 from bifrost.marketdata.types import BAR_COLUMNS, Timeframe, empty_bars
+from bifrost_web.marketdata import blocks
 
 TABLE = "marketdata_bar"
 _PG_EPOCH_US = 946_684_800_000_000  # 2000-01-01T00:00:00Z in microseconds since the Unix epoch
@@ -306,9 +307,12 @@ def _write_postgres(instrument_id: int, tf: Timeframe, bars: pd.DataFrame, conne
         )
         overlap = cursor.fetchone() is not None
         raw = cursor.cursor  # the psycopg cursor under Django's wrapper
+        with_blocks = blocks.uses_blocks(tf, "native" if native else "other")
         if not overlap:
             with raw.copy(f"COPY {target} ({columns}) FROM STDIN (FORMAT BINARY)") as copy:
                 copy.write(payload)
+            if with_blocks:
+                blocks.after_copy(cursor, target, instrument_id, tf, bars, _ts_ns(bars))
             return WriteResult(len(bars), "copy")
         staging = "bifrost_bar_staging_tf" if native else "bifrost_bar_staging"
         tf_column = "" if native else "timeframe varchar(3), "
@@ -325,6 +329,8 @@ def _write_postgres(instrument_id: int, tf: Timeframe, bars: pd.DataFrame, conne
             "high = EXCLUDED.high, low = EXCLUDED.low, close = EXCLUDED.close, volume = EXCLUDED.volume"
         )
         cursor.execute(f"TRUNCATE {staging}")
+        if with_blocks:
+            blocks.after_upsert(cursor, target, instrument_id, tf, _ts_ns(bars))
     return WriteResult(len(bars), "copy+upsert")
 
 
@@ -387,10 +393,31 @@ def read_bars(instrument_id: int, tf: Timeframe, *, start: datetime | None = Non
     """Bars of one instrument and timeframe in ``[start, end)``, ordered by ``ts``."""
     params: list = [instrument_id, tf.value]
     where = "instrument_id = %s AND timeframe = %s" + _range_clause(start, end, params)
-    if connection.vendor == "postgresql":
-        table = _tf_table(tf) if storage_mode(connection) == "native" else TABLE
-        return _read_postgres(table, where, params, connection)
-    return _read_sqlite(where, params, connection)
+    if connection.vendor != "postgresql":
+        return _read_sqlite(where, params, connection)
+    mode = storage_mode(connection)
+    if blocks.uses_blocks(tf, mode):
+        with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+            records = blocks.read_blocks(cursor, instrument_id, tf, start, end)
+        return _frame(records["ts"], {c: records[c] for c in BAR_COLUMNS})
+    table = _tf_table(tf) if mode == "native" else TABLE
+    return _read_postgres(table, where, params, connection)
+
+
+def _parse_row_copy(data) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Parse a binary COPY of (ts, open, high, low, close, volume) into ns timestamps and columns."""
+    header = 11 + 4 + 4 + struct.unpack_from(">i", data, 15)[0]
+    count = max((len(data) - header - 2) // _READ_DTYPE.itemsize, 0)
+    rows = np.frombuffer(data, dtype=_READ_DTYPE, count=count, offset=header)
+    ts_ns = (rows["ts"].astype(np.int64) + _PG_EPOCH_US) * 1000
+    return ts_ns, {c: rows[c].astype(np.float64) for c in BAR_COLUMNS}
+
+
+def _frame(ts_ns: np.ndarray, columns: dict[str, np.ndarray]) -> pd.DataFrame:
+    if len(ts_ns) == 0:
+        return empty_bars()
+    index = pd.DatetimeIndex(np.asarray(ts_ns, dtype=np.int64).view("datetime64[ns]"), name="ts").tz_localize("UTC")
+    return pd.DataFrame({c: np.ascontiguousarray(columns[c], dtype=np.float64) for c in BAR_COLUMNS}, index=index)
 
 
 def _read_postgres(table: str, where: str, params: list, connection) -> pd.DataFrame:
@@ -405,15 +432,8 @@ def _read_postgres(table: str, where: str, params: list, connection) -> pd.DataF
         with raw.copy(sql, params) as copy:
             for chunk in copy:
                 buffer.write(chunk)
-    data = buffer.getbuffer()
-    header = 11 + 4 + 4 + struct.unpack_from(">i", data, 15)[0]
-    count = (len(data) - header - 2) // _READ_DTYPE.itemsize
-    if count <= 0:
-        return empty_bars()
-    rows = np.frombuffer(data, dtype=_READ_DTYPE, count=count, offset=header)
-    ts_ns = (rows["ts"].astype(np.int64) + _PG_EPOCH_US) * 1000
-    index = pd.DatetimeIndex(ts_ns.view("datetime64[ns]"), name="ts").tz_localize("UTC")
-    return pd.DataFrame({c: rows[c].astype(np.float64) for c in BAR_COLUMNS}, index=index)
+    ts_ns, columns = _parse_row_copy(buffer.getbuffer())
+    return _frame(ts_ns, columns)
 
 
 def _read_sqlite(where: str, params: list, connection) -> pd.DataFrame:
@@ -438,7 +458,10 @@ def delete_bars(instrument_id: int, tf: Timeframe | None = None, *, connection=d
         params.append(tf.value)
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {TABLE} WHERE {where}", params)
-        return cursor.rowcount
+        removed = cursor.rowcount
+        if connection.vendor == "postgresql" and storage_mode(connection) == "native":
+            blocks.delete_blocks(cursor, instrument_id, tf)
+        return removed
 
 
 def bar_counts(instrument_ids: Iterable[int] | None = None, *, connection=default_connection) -> list[tuple[int, str, int, datetime, datetime]]:

@@ -11,7 +11,6 @@ are checked directly, and all comparisons are exact.
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -33,26 +32,16 @@ from bifrost.marketdata import (
     validate_frame_shape,
 )
 
-_REPO_ROOT = Path(__file__).resolve().parents[2]
 # XNYS sessions 2020-01-02..2020-01-10 (Jan 4-5 are a weekend).
 SESSIONS_JAN_2020 = ["2020-01-02", "2020-01-03", "2020-01-06", "2020-01-07", "2020-01-08",
                      "2020-01-09", "2020-01-10"]
 
 
-def _shared_data_dir() -> Path:
-    configured = os.environ.get("BIFROST_SHARED_DATA")
-    path = Path(configured) if configured else _REPO_ROOT.parent / "shared" / "data"
-    if not path.is_dir():
-        message = f"shared data directory {path} is missing; set BIFROST_SHARED_DATA"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
 
 
 @pytest.fixture(scope="module")
-def sector_ohlcv() -> pd.DataFrame:
-    path = _shared_data_dir() / "equities" / "sp500_sector_ohlcv_2015_2020.csv"
+def sector_ohlcv(shared_data: Path) -> pd.DataFrame:
+    path = shared_data / "equities" / "sp500_sector_ohlcv_2015_2020.csv"
     return pd.read_csv(path, dtype={"Date": str, "Ticker": str})
 
 

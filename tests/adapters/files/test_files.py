@@ -10,7 +10,6 @@ not exist. The real-data test reads the shared ``sp500_sector_ohlcv_2015_2020.cs
 from __future__ import annotations
 
 import gzip
-import os
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -22,20 +21,10 @@ from bifrost.adapters.files import FileBars, read_and_validate, read_bars_file, 
 from bifrost.core.errors import DataQualityError, InvalidInput
 from bifrost.marketdata import QualityRule, Timeframe, make_bars
 
-_REPO_ROOT = Path(__file__).resolve().parents[3]
 YAHOO_HEADER = "Date,Open,High,Low,Close,Adj Close,Volume\n"
 OHLCV_HEADER = "ts,open,high,low,close,volume\n"
 
 
-def _shared_data_dir() -> Path:
-    configured = os.environ.get("BIFROST_SHARED_DATA")
-    path = Path(configured) if configured else _REPO_ROOT.parent / "shared" / "data"
-    if not path.is_dir():
-        message = f"shared data directory {path} is missing; set BIFROST_SHARED_DATA"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
 
 
 def _write(tmp_path: Path, name: str, text: str) -> Path:
@@ -682,9 +671,9 @@ def test_write_bars_file_nothing_to_write_raises(tmp_path: Path) -> None:
 
 # ----------------------------------------------------------------------------- real data
 
-def test_read_bars_file_real_sector_file_reads_66_symbols(tmp_path: Path) -> None:
+def test_read_bars_file_real_sector_file_reads_66_symbols(tmp_path: Path, shared_data: Path) -> None:
     # Arrange
-    path = _shared_data_dir() / "equities" / "sp500_sector_ohlcv_2015_2020.csv"
+    path = shared_data / "equities" / "sp500_sector_ohlcv_2015_2020.csv"
 
     # Act
     result = {item.symbol: item for item in read_bars_file(path)}
@@ -698,9 +687,9 @@ def test_read_bars_file_real_sector_file_reads_66_symbols(tmp_path: Path) -> Non
     assert len(result["DUK"].bars) == 1254 and len(result["SO"].bars) == 1255
 
 
-def test_read_and_validate_real_sector_file_rejects_naming_duk_and_so() -> None:
+def test_read_and_validate_real_sector_file_rejects_naming_duk_and_so(shared_data: Path) -> None:
     # Arrange
-    path = _shared_data_dir() / "equities" / "sp500_sector_ohlcv_2015_2020.csv"
+    path = shared_data / "equities" / "sp500_sector_ohlcv_2015_2020.csv"
 
     # Act
     with pytest.raises(DataQualityError) as caught:
@@ -715,9 +704,9 @@ def test_read_and_validate_real_sector_file_rejects_naming_duk_and_so() -> None:
     assert str(caught.value).startswith(f"{path}: 2 of 66 symbols failed validation (DUK, SO); first: 4 bars of DUK")
 
 
-def test_read_and_validate_real_aapl_only_passes() -> None:
+def test_read_and_validate_real_aapl_only_passes(shared_data: Path) -> None:
     # Arrange
-    path = _shared_data_dir() / "equities" / "sp500_sector_ohlcv_2015_2020.csv"
+    path = shared_data / "equities" / "sp500_sector_ohlcv_2015_2020.csv"
 
     # Act
     ((bars, report),) = read_and_validate(path, symbol="AAPL")

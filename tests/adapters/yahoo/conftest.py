@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -17,30 +16,6 @@ from curl_cffi import requests as curl_requests
 from bifrost.adapters.yahoo import YahooProvider
 
 from .replay import FakeNow, SleepRecorder, YahooReplayAdapter
-
-
-def shared_data_dir() -> Path:
-    """The shared data folder: ``$BIFROST_SHARED_DATA``, else ``<repo>/../shared/data``."""
-    override = os.environ.get("BIFROST_SHARED_DATA")
-    if override:
-        return Path(override).expanduser().resolve()
-    repo = Path(__file__).resolve().parents[3]
-    return (repo.parent / "shared" / "data").resolve()
-
-
-@pytest.fixture(scope="session")
-def shared_data() -> Path:
-    # Same policy as tests/conftest.py: missing data fails under CI, skips elsewhere.
-    path = shared_data_dir()
-    if not (path / "recorded" / "MANIFEST.json").is_file():
-        message = (
-            f"recorded Yahoo responses not found under {path}; "
-            "set BIFROST_SHARED_DATA to the shared data folder"
-        )
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -126,3 +126,62 @@ def test_postgres_binary_copy_preserves_float_bits():
     read = storage.read_bars(inst.id, Timeframe.M1)
     assert np.array_equal(read["close"].to_numpy(), bars["close"].to_numpy())
     assert np.array_equal(read.index.asi8, bars.index.asi8)
+
+
+def _rows_read(inst_id, tf, start=None, end=None):
+    """Read through the row table, bypassing blocks (reference for block reads)."""
+    params = [inst_id, tf.value]
+    where = "instrument_id = %s AND timeframe = %s" + storage._range_clause(start, end, params)
+    return storage._read_postgres(storage._tf_table(tf), where, params, connection)
+
+
+def _block_days(inst_id):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT day::text, n FROM marketdata_barblock WHERE instrument_id = %s ORDER BY day", [inst_id])
+        return cursor.fetchall()
+
+
+@pytest.mark.postgres
+def test_blocks_merge_a_day_written_in_two_parts():
+    inst = _instrument()
+    day = xnys_minute_bars("2024-03-01")
+    with transaction.atomic():
+        storage.write_bars(inst.id, Timeframe.M1, day.iloc[:150])
+    with transaction.atomic():
+        result = storage.write_bars(inst.id, Timeframe.M1, day.iloc[150:])
+    assert result.method == "copy"  # no overlap: the new range took the fast path
+    assert _block_days(inst.id) == [("2024-03-01", 390)]
+    pd.testing.assert_frame_equal(storage.read_bars(inst.id, Timeframe.M1), day, check_freq=False)
+
+
+@pytest.mark.postgres
+def test_blocks_follow_upserts_and_partial_ranges():
+    inst = _instrument()
+    bars = pd.concat([xnys_minute_bars(d, seed=i) for i, d in enumerate(["2024-03-04", "2024-03-05", "2024-03-06"])])
+    with transaction.atomic():
+        storage.write_bars(inst.id, Timeframe.M1, bars)
+    changed = bars.iloc[430:450].copy()  # 2024-03-05 15:10-15:29 UTC
+    changed["close"] = changed["close"] + 1.0
+    changed["high"] = np.maximum(changed["high"], changed["close"])
+    with transaction.atomic():
+        assert storage.write_bars(inst.id, Timeframe.M1, changed).method == "copy+upsert"
+    start = datetime(2024, 3, 5, 15, 0, tzinfo=UTC)
+    end = datetime(2024, 3, 6, 15, 0, tzinfo=UTC)
+    from_blocks = storage.read_bars(inst.id, Timeframe.M1, start=start, end=end)
+    from_rows = _rows_read(inst.id, Timeframe.M1, start, end)
+    pd.testing.assert_frame_equal(from_blocks, from_rows)
+    assert from_blocks.index[0] == pd.Timestamp(start) and from_blocks.index[-1] < pd.Timestamp(end)
+    assert from_blocks.loc[changed.index[5], "close"] == changed["close"].iloc[5]
+    assert [n for _, n in _block_days(inst.id)] == [390, 390, 390]
+
+
+@pytest.mark.postgres
+def test_blocks_removed_with_bars_and_with_instrument():
+    inst = _instrument()
+    with transaction.atomic():
+        storage.write_bars(inst.id, Timeframe.M1, xnys_minute_bars("2024-03-01"))
+        storage.write_bars(inst.id, Timeframe.M5, xnys_minute_bars("2024-03-01").iloc[::5])
+    storage.delete_bars(inst.id, Timeframe.M1)
+    assert storage.read_bars(inst.id, Timeframe.M1).empty and len(_block_days(inst.id)) == 1
+    inst.delete()
+    assert _block_days(inst.id) == []
