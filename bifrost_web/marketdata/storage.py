@@ -474,12 +474,19 @@ def bar_counts(instrument_ids: Iterable[int] | None = None, *, connection=defaul
             return []
         where = f"WHERE instrument_id IN ({', '.join(['%s'] * len(ids))})"
         params = ids
+    if connection.vendor == "postgresql" and storage_mode(connection) == "native":
+        # Intraday series are summarised from their blocks (one row per day), daily series from
+        # their rows: no full scan of the minute tables.
+        sql = (f"SELECT instrument_id, timeframe, SUM(n)::bigint, MIN(first_ts), MAX(last_ts) "
+               f"FROM {blocks.BLOCK_TABLE} {where} GROUP BY instrument_id, timeframe "
+               f"UNION ALL SELECT instrument_id, '1d', COUNT(*), MIN(ts), MAX(ts) FROM {_tf_table(Timeframe.D1)} "
+               f"{where} GROUP BY instrument_id ORDER BY 1, 2")
+        params = params + params
+    else:
+        sql = (f"SELECT instrument_id, timeframe, COUNT(*), MIN(ts), MAX(ts) FROM {TABLE} {where} "
+               "GROUP BY instrument_id, timeframe ORDER BY instrument_id, timeframe")
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT instrument_id, timeframe, COUNT(*), MIN(ts), MAX(ts) FROM {TABLE} {where} "
-            "GROUP BY instrument_id, timeframe ORDER BY instrument_id, timeframe",
-            params,
-        )
+        cursor.execute(sql, params)
         out = []
         for inst, tf, count, first, last in cursor.fetchall():
             if isinstance(first, str):
