@@ -18,6 +18,8 @@ app = typer.Typer(help="Bifrost Trader: research, backtest, paper-trade and live
                   no_args_is_help=True, add_completion=False)
 data_app = typer.Typer(help="Market data: ingest, inspect, resample, generate and check bars.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
+user_app = typer.Typer(help="User accounts and API tokens.", no_args_is_help=True)
+app.add_typer(user_app, name="user")
 
 console = Console()
 err_console = Console(stderr=True)
@@ -162,6 +164,53 @@ def doctor() -> None:
 
     ok = run_doctor(console)
     raise typer.Exit(0 if ok else 1)
+
+
+@user_app.command("create")
+@handles_errors
+def user_create(
+    username: Annotated[str, typer.Argument(help="Login name.")],
+    email: Annotated[str, typer.Option(help="E-mail address for alerts.")] = "",
+    staff: Annotated[bool, typer.Option(help="May use the admin and write market data.")] = False,
+    password: Annotated[str | None, typer.Option(help="Password (prompted when omitted).", hide_input=True)] = None,
+) -> None:
+    """Create a user (prompts for the password unless --password is given)."""
+    _django()
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
+
+    from bifrost.core.errors import InvalidInput, StateConflict
+
+    user_model = get_user_model()
+    if user_model.objects.filter(username=username).exists():
+        raise StateConflict(f"user {username!r} already exists")
+    if password is None:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    candidate = user_model(username=username, email=email)
+    try:
+        validate_password(password, candidate)
+    except ValidationError as exc:
+        raise InvalidInput("password rejected: " + " ".join(exc.messages)) from None
+    user_model.objects.create_user(username, email=email, password=password, is_staff=staff)
+    console.print(f"created user {username}" + (" (staff)" if staff else ""))
+
+
+@user_app.command("token")
+@handles_errors
+def user_token(username: Annotated[str, typer.Argument(help="Login name.")]) -> None:
+    """Print the user's REST API token, creating it if needed."""
+    _django()
+    from django.contrib.auth import get_user_model
+    from rest_framework.authtoken.models import Token
+
+    from bifrost.core.errors import NotFoundError
+
+    user = get_user_model().objects.filter(username=username).first()
+    if user is None:
+        raise NotFoundError(f"no user named {username!r}")
+    token, _ = Token.objects.get_or_create(user=user)
+    console.print(token.key)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -115,3 +115,26 @@ def test_doctor_reports_database_and_timescale_status():
         assert "PostgreSQL 15" in result.output and "TimescaleDB" in result.output
     else:
         assert "SQLite" in result.output and "embedded default" in result.output
+
+
+def test_user_create_then_token_authenticates_api():
+    from django.contrib.auth import get_user_model
+    from rest_framework.test import APIClient
+
+    created = runner.invoke(app, ["user", "create", "carol", "--password", "a-long-passphrase-42", "--staff"])
+    token = runner.invoke(app, ["user", "token", "carol"])
+
+    assert created.exit_code == 0, created.output
+    user = get_user_model().objects.get(username="carol")
+    assert user.is_staff and user.check_password("a-long-passphrase-42")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.output.strip()}")
+    assert client.get("/api/v1/instruments/").status_code == 200
+
+
+def test_user_create_weak_password_or_duplicate_rejected():
+    weak = runner.invoke(app, ["user", "create", "dave", "--password", "123"])
+    runner.invoke(app, ["user", "create", "erin", "--password", "a-long-passphrase-42"])
+    duplicate = runner.invoke(app, ["user", "create", "erin", "--password", "a-long-passphrase-42"])
+    assert weak.exit_code == 2 and "password rejected" in weak.output
+    assert duplicate.exit_code == 2 and "already exists" in duplicate.output
