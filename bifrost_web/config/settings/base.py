@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "bifrost_web.accounts",
     "bifrost_web.marketdata",
+    "bifrost_web.trading",
     "bifrost_web.portal",
 ]
 
