@@ -3,6 +3,19 @@ from django.contrib import admin
 from bifrost_web.trading import models
 
 
+class AppendOnlyAdmin(admin.ModelAdmin):
+    """Ledger records are append-only: the admin shows them and never changes them."""
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request):
+        return False
+
+
 class LedgerLineInline(admin.TabularInline):
     model = models.LedgerLine
     extra = 0
@@ -29,37 +42,17 @@ class TradingHaltAdmin(admin.ModelAdmin):
 
 
 @admin.register(models.LedgerEntry)
-class LedgerEntryAdmin(admin.ModelAdmin):
-    """The ledger is append-only: entries are shown, never edited."""
-
+class LedgerEntryAdmin(AppendOnlyAdmin):
     list_display = ["ts_event", "portfolio", "entry_id", "kind", "symbol", "quantity", "price", "amount"]
     list_filter = ["kind"]
     search_fields = ["entry_id", "symbol"]
     inlines = [LedgerLineInline]
 
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def has_add_permission(self, request):
-        return False
-
 
 @admin.register(models.LedgerLine)
-class LedgerLineAdmin(admin.ModelAdmin):
+class LedgerLineAdmin(AppendOnlyAdmin):
     list_display = ["entry", "account", "currency", "amount"]
     search_fields = ["account"]
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def has_add_permission(self, request):
-        return False
 
 
 @admin.register(models.Order)
