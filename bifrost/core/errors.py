@@ -70,6 +70,12 @@ class StateConflict(BifrostError):
     code = "conflict"
 
 
+class OrderRejected(InvalidInput):
+    """An order refused by a pre-trade check or a broker; the order is stored as rejected."""
+
+    code = "order_rejected"
+
+
 class PermissionDenied(BifrostError, PermissionError):
     """The actor may not perform this operation."""
 

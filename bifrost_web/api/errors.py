@@ -22,6 +22,7 @@ from bifrost.core.errors import (
     DataQualityError,
     InvalidInput,
     NotFoundError,
+    OrderRejected,
     PermissionDenied,
     ProviderError,
     RateLimited,
@@ -33,6 +34,7 @@ logger = logging.getLogger("bifrost.api")
 
 _STATUS_BY_TYPE: list[tuple[type[BifrostError], int]] = [
     (DataQualityError, 422),
+    (OrderRejected, 422),
     (InvalidInput, 400),
     (NotFoundError, 404),
     (StateConflict, 409),
