@@ -28,7 +28,13 @@ from typing import Protocol
 from bifrost.core.errors import NotFoundError, OrderRejected, StateConflict
 from bifrost.core.time import Clock
 from bifrost.orders.groups import Bracket, GroupActionKind, OrderGroupManager
-from bifrost.orders.pretrade import AccountType, CheckResult, Decision, PreTradeChain, PreTradeContext
+from bifrost.orders.pretrade import (
+    AccountType,
+    CheckResult,
+    Decision,
+    PreTradeChain,
+    PreTradeContext,
+)
 from bifrost.orders.state import Order
 from bifrost.orders.types import EventKind, Fill, OrderEvent, OrderRequest
 from bifrost.portfolio.ledger import JournalEntry, Ledger

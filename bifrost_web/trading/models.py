@@ -96,6 +96,7 @@ class LedgerEntry(models.Model):
     quantity = models.DecimalField(**QTY, null=True, blank=True)
     price = models.DecimalField(**MONEY, null=True, blank=True)
     amount = models.DecimalField(**MONEY, null=True, blank=True, help_text="cash amount of a cash flow")
+    payload = models.JSONField(default=dict, help_text="the source fill or event, replayed to rebuild the ledger")
 
     class Meta:
         ordering = ["portfolio", "ts_event", "id"]

@@ -1,0 +1,534 @@
+"""Trading use cases: portfolios, cash flows, orders, paper fills, kill switches.
+
+The domain objects do the work (``bifrost.orders`` state machine and pre-trade
+chain, ``bifrost.execution.PaperExchange``, ``bifrost.portfolio.Ledger``); these
+services load state, call them, and persist the outcome in one transaction.
+
+Persistence rules
+-----------------
+- An order is written (status ``new``, event ``submitted``) and committed before it is
+  checked or sent, so nothing is acknowledged that is not stored.
+- The ledger stores every posted entry with its lines and the source (fill or cash
+  event) it came from; the domain ledger is rebuilt by replaying those sources in
+  posting order, which also re-derives lots and realised gains.
+- A fill, its order update, its event and its ledger entry commit together. Fill ids
+  are unique per portfolio and venue, so re-processing the same venue output (a
+  retried task, a worker killed mid-run) stores nothing twice.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import asdict
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+
+from bifrost.core.calendars import get_calendar
+from bifrost.core.errors import (
+    InvalidInput,
+    NotFoundError,
+    OrderRejected,
+    StateConflict,
+)
+from bifrost.core.money import decimal_from_float, to_decimal
+from bifrost.core.time import Clock, WallClock, ensure_utc
+from bifrost.execution import PaperExchange
+from bifrost.marketdata.types import Timeframe
+from bifrost.orders.pretrade import AccountType, Decision, PreTradeChain, PreTradeContext
+from bifrost.orders.types import EventKind, Fill, OrderEvent, OrderRequest, OrderStatus, Side
+from bifrost.portfolio import (
+    Deposit,
+    Dividend,
+    Fee,
+    Interest,
+    JournalEntry,
+    Ledger,
+    LedgerConfig,
+    Split,
+    Withdrawal,
+)
+from bifrost_web.marketdata import models as md_models
+from bifrost_web.marketdata import storage
+from bifrost_web.trading import models, selectors
+
+CASH_EVENTS = {"deposit": Deposit, "withdrawal": Withdrawal, "fee": Fee, "interest": Interest}
+OPEN_STATUSES = (OrderStatus.NEW.value, OrderStatus.ACCEPTED.value, OrderStatus.PARTIALLY_FILLED.value)
+
+
+def _account_code(account) -> str:
+    return ":".join(part for part in (account.kind.value, account.currency, account.symbol) if part)
+
+
+# ------------------------------------------------------------------------------------------------
+# Portfolios
+# ------------------------------------------------------------------------------------------------
+
+def portfolio_create(*, owner, name: str, base_currency: str = "USD", account_type: str = "cash",
+                     leverage_limit: Decimal | str | int = 1, lot_method: str = "fifo", tax_status: str = "taxable",
+                     household: str | None = None, broker: str = "paper") -> models.Portfolio:
+    """Create a portfolio for ``owner`` (names are unique per owner)."""
+    name = (name or "").strip()
+    if not name:
+        raise InvalidInput("portfolio name must not be empty")
+    if account_type not in models.Portfolio.AccountType.values:
+        raise InvalidInput(f"account_type must be cash or margin, was {account_type!r}")
+    if lot_method not in models.Portfolio.LotMethod.values:
+        raise InvalidInput(f"lot_method must be one of fifo, lifo, hifo, specific; was {lot_method!r}")
+    if tax_status not in models.Portfolio.TaxStatus.values:
+        raise InvalidInput(f"tax_status must be taxable or ira, was {tax_status!r}")
+    if broker not in ("paper", "alpaca"):
+        raise InvalidInput(f"broker must be paper or alpaca, was {broker!r}")
+    leverage = to_decimal(leverage_limit, field="leverage_limit")
+    if leverage < 1 or (account_type == "cash" and leverage != 1):
+        raise InvalidInput(f"leverage_limit must be 1 for a cash account and at least 1 for margin, was {leverage}")
+    if models.Portfolio.objects.filter(owner=owner, name=name).exists():
+        raise StateConflict(f"you already have a portfolio named {name!r}")
+    with transaction.atomic():
+        group = None
+        if household:
+            group, _ = models.Household.objects.get_or_create(owner=owner, name=household.strip())
+        return models.Portfolio.objects.create(
+            owner=owner, name=name, base_currency=base_currency.upper(), account_type=account_type,
+            leverage_limit=leverage, lot_method=lot_method, tax_status=tax_status, household=group, broker=broker)
+
+
+# ------------------------------------------------------------------------------------------------
+# Ledger persistence and replay
+# ------------------------------------------------------------------------------------------------
+
+def _ledger_config(portfolio: models.Portfolio) -> LedgerConfig:
+    return LedgerConfig(lot_method=portfolio.lot_method, margin=portfolio.account_type == "margin",
+                        leverage_limit=max(portfolio.leverage_limit, Decimal(1)))
+
+
+def _source_payload(source) -> dict:
+    data = asdict(source)
+    out = {}
+    for key, value in data.items():
+        if isinstance(value, Decimal):
+            out[key] = str(value)
+        elif isinstance(value, datetime):
+            out[key] = value.isoformat()
+        elif hasattr(value, "value"):
+            out[key] = value.value
+        else:
+            out[key] = value
+    out["_type"] = type(source).__name__
+    return out
+
+
+_EVENT_TYPES = {cls.__name__: cls for cls in (Deposit, Withdrawal, Fee, Interest, Dividend, Split)}
+
+
+def _source_from_payload(payload: dict, fill_row: models.Fill | None):
+    kind = payload.get("_type")
+    if kind == "Fill":
+        return _domain_fill(fill_row)
+    cls = _EVENT_TYPES[kind]
+    args = {k: v for k, v in payload.items() if not k.startswith("_")}
+    args["ts_event"] = datetime.fromisoformat(args["ts_event"])
+    for key in ("amount", "amount_per_share", "ratio", "quantity"):
+        if args.get(key) is not None:
+            args[key] = Decimal(args[key])
+    return cls(**args)
+
+
+def _domain_fill(row: models.Fill) -> Fill:
+    return Fill(fill_id=row.fill_id, client_order_id=row.order.client_order_id, symbol=row.symbol, side=row.side,
+                quantity=row.quantity, price=row.price, ts_event=row.ts_event, commission=row.commission,
+                fees=row.fees, liquidity=row.liquidity, venue=row.venue, currency=row.currency)
+
+
+def ledger_for(portfolio: models.Portfolio) -> Ledger:
+    """Rebuild the portfolio's domain ledger by replaying its sources in posting order."""
+    ledger = Ledger(_ledger_config(portfolio))
+    fills = {f.fill_id: f for f in portfolio.fills.select_related("order")}
+    for row in portfolio.ledger_entries.order_by("id").only("entry_id", "kind", "payload"):
+        source = _source_from_payload(row.payload, fills.get(row.entry_id))
+        ledger.post(source, mark=None)
+    return ledger
+
+
+def _persist_entry(portfolio: models.Portfolio, entry: JournalEntry, source) -> models.LedgerEntry:
+    fill = source if isinstance(source, Fill) else None
+    row = models.LedgerEntry.objects.create(
+        portfolio=portfolio, entry_id=entry.entry_id, kind=entry.kind.value, ts_event=entry.ts_event,
+        description=entry.memo[:300], symbol=getattr(source, "symbol", "") or "",
+        quantity=fill.quantity if fill else getattr(source, "quantity", None),
+        price=fill.price if fill else getattr(source, "amount_per_share", None),
+        amount=getattr(source, "amount", None), payload=_source_payload(source),
+    )
+    models.LedgerLine.objects.bulk_create(
+        [models.LedgerLine(entry=row, account=_account_code(account), currency=account.currency, amount=amount)
+         for account, amount in entry.lines]
+    )
+    return row
+
+
+def cash_flow_record(*, user, portfolio_id: int, kind: str, amount: Decimal | str | int | None = None,
+                     ts_event: datetime | None = None, symbol: str = "", per_share: Decimal | str | None = None,
+                     ratio: Decimal | str | None = None, memo: str = "", entry_id: str | None = None,
+                     clock: Clock | None = None) -> models.LedgerEntry:
+    """Record a deposit, withdrawal, fee, interest, dividend or split through the ledger.
+
+    Idempotent on ``entry_id``. Raises ``InsufficientFunds`` for a withdrawal a cash
+    account cannot cover; nothing is written then.
+    """
+    portfolio = selectors.portfolio_get(user=user, portfolio_id=portfolio_id)
+    ts = ensure_utc(ts_event, field="ts_event") if ts_event else (clock or WallClock()).now()
+    entry_id = entry_id or f"{kind}-{uuid.uuid4().hex[:12]}"
+    existing = portfolio.ledger_entries.filter(entry_id=entry_id).first()
+    if existing is not None:
+        return existing
+    currency = portfolio.base_currency
+    if kind in CASH_EVENTS:
+        if amount is None:
+            raise InvalidInput(f"a {kind} needs an amount")
+        value = to_decimal(amount, field="amount")
+        if value <= 0:
+            raise InvalidInput(f"amount must be positive, was {value}")
+        source = CASH_EVENTS[kind](entry_id=entry_id, ts_event=ts, amount=value, currency=currency, memo=memo)
+    elif kind == "dividend":
+        source = Dividend(entry_id=entry_id, ts_event=ts, symbol=symbol,
+                          amount_per_share=to_decimal(per_share, field="per_share"), currency=currency)
+    elif kind == "split":
+        source = Split(entry_id=entry_id, ts_event=ts, symbol=symbol, ratio=to_decimal(ratio, field="ratio"))
+    else:
+        raise InvalidInput(f"kind must be one of deposit, withdrawal, fee, interest, dividend, split; was {kind!r}")
+    with transaction.atomic():
+        models.Portfolio.objects.select_for_update().filter(pk=portfolio.pk).first()
+        ledger = ledger_for(portfolio)
+        entry = ledger.post(source)
+        return _persist_entry(portfolio, entry, source)
+
+
+# ------------------------------------------------------------------------------------------------
+# Orders
+# ------------------------------------------------------------------------------------------------
+
+def _cash_and_positions(portfolio: models.Portfolio) -> tuple[Decimal, dict[str, Decimal]]:
+    """Cash and signed positions from SQL aggregates (no ledger replay on the submit path)."""
+    cash = models.LedgerLine.objects.filter(entry__portfolio=portfolio,
+                                           account=f"cash:{portfolio.base_currency}").aggregate(s=Sum("amount"))["s"]
+    positions: dict[str, Decimal] = {}
+    for row in (portfolio.fills.values("symbol", "side").annotate(q=Sum("quantity"))):
+        sign = 1 if row["side"] == Side.BUY.value else -1
+        positions[row["symbol"]] = positions.get(row["symbol"], Decimal(0)) + sign * row["q"]
+    for split in portfolio.ledger_entries.filter(kind="split").order_by("id"):
+        ratio = Decimal(split.payload["ratio"])
+        if split.symbol in positions:
+            positions[split.symbol] *= ratio
+    return cash or Decimal(0), {s: q for s, q in positions.items() if q}
+
+
+def _last_price(symbol: str) -> Decimal | None:
+    instrument = md_models.Instrument.objects.filter(symbol=symbol).first()
+    if instrument is None:
+        return None
+    for tf in (Timeframe.M1, Timeframe.D1):
+        bar = (md_models.Bar.objects.filter(instrument=instrument, timeframe=tf.value).order_by("-ts")
+               .values_list("close", flat=True).first())
+        if bar is not None:
+            return decimal_from_float(bar)
+    return None
+
+
+class _KnownSymbols:
+    """Membership test against the instrument table, for the known-symbol check."""
+
+    def __contains__(self, symbol: object) -> bool:
+        return isinstance(symbol, str) and md_models.Instrument.objects.filter(symbol=symbol).exists()
+
+
+def _session_state(calendar_name: str, now: datetime) -> tuple[bool, datetime | None, datetime | None]:
+    calendar = get_calendar(calendar_name)
+    import pandas as pd
+
+    ts = pd.Timestamp(now)
+    market_open = bool(calendar.is_open_on_minute(ts.floor("min"), ignore_breaks=True))
+    session_close = None
+    if market_open:
+        session_close = calendar.session_close(calendar.minute_to_session(ts.floor("min"))).to_pydatetime()
+    next_open = calendar.next_open(ts.floor("min")).to_pydatetime() if not market_open else None
+    return market_open, session_close, next_open
+
+
+def pretrade_context(*, portfolio: models.Portfolio, request: OrderRequest, now: datetime) -> PreTradeContext:
+    cash, positions = _cash_and_positions(portfolio)
+    reserved = Decimal(0)
+    for order in portfolio.orders.filter(status__in=OPEN_STATUSES, side=Side.BUY.value):
+        price = order.limit_price or _last_price(order.symbol)
+        if price is not None:
+            reserved += (order.quantity - order.filled_quantity) * price
+    calendar = (md_models.Instrument.objects.filter(symbol=request.symbol).values_list("calendar", flat=True)
+                .first() or "XNYS")
+    market_open, session_close, next_open = _session_state(calendar, now)
+    last = _last_price(request.symbol)
+    return PreTradeContext(
+        portfolio_id=str(portfolio.pk), now=now,
+        account_type=AccountType.MARGIN if portfolio.account_type == "margin" else AccountType.CASH,
+        cash=cash - reserved, positions=positions, last_prices={request.symbol: last} if last is not None else {},
+        known_symbols=_KnownSymbols(), market_open=market_open, session_close=session_close, next_open=next_open,
+        kill_switch_active=portfolio.kill_switch, global_kill_switch_active=selectors.global_halt() is not None,
+    )
+
+
+def _record_event(order: models.Order, kind: EventKind, ts_event: datetime, *, reason: str = "",
+                  fill: models.Fill | None = None, details: dict | None = None) -> None:
+    models.OrderEventRecord.objects.create(order=order, kind=kind.value, ts_event=ts_event, reason=reason,
+                                           fill=fill, details=details or {})
+
+
+def _request_from_row(row: models.Order) -> OrderRequest:
+    return OrderRequest(
+        client_order_id=row.client_order_id, symbol=row.symbol, side=row.side, quantity=row.quantity,
+        order_type=row.order_type, time_in_force=row.time_in_force, limit_price=row.limit_price,
+        stop_price=row.stop_price, trail_amount=row.trail_amount, trail_percent=row.trail_percent,
+        parent_id=row.parent.client_order_id if row.parent_id else None, oco_group=row.oco_group or None,
+        tag=row.tag,
+    )
+
+
+def _same_order(row: models.Order, request: OrderRequest) -> bool:
+    return _request_from_row(row) == request
+
+
+def order_submit(*, user, portfolio_id: int, request: OrderRequest, clock: Clock | None = None,
+                 pretrade: PreTradeChain | None = None) -> models.Order:
+    """Persist, check and send an order. Idempotent on ``client_order_id``.
+
+    Raises
+    ------
+    OrderRejected
+        A pre-trade check or the venue refused it; the order is stored as rejected.
+    StateConflict
+        The client order id was already used for a different order.
+    """
+    clock = clock or WallClock()
+    portfolio = selectors.portfolio_get(user=user, portfolio_id=portfolio_id)
+    existing = portfolio.orders.filter(client_order_id=request.client_order_id).first()
+    if existing is not None:
+        if not _same_order(existing, request):
+            raise StateConflict(
+                f"client_order_id {request.client_order_id} was already used for a different order")
+        return existing
+    now = clock.now()
+    try:
+        with transaction.atomic():  # persisted before it is acknowledged
+            row = models.Order.objects.create(
+                portfolio=portfolio, client_order_id=request.client_order_id, symbol=request.symbol,
+                side=request.side.value, quantity=request.quantity, order_type=request.order_type.value,
+                time_in_force=request.time_in_force.value, limit_price=request.limit_price,
+                stop_price=request.stop_price, trail_amount=request.trail_amount, trail_percent=request.trail_percent,
+                oco_group=request.oco_group or "", tag=request.tag, venue=portfolio.broker,
+                status=OrderStatus.NEW.value)
+            _record_event(row, EventKind.SUBMITTED, now)
+    except IntegrityError:  # a concurrent submit of the same client id won the race
+        row = portfolio.orders.get(client_order_id=request.client_order_id)
+        if not _same_order(row, request):
+            raise StateConflict(
+                f"client_order_id {request.client_order_id} was already used for a different order") from None
+        return row
+    check = (pretrade or PreTradeChain.basic()).check(request, pretrade_context(portfolio=portfolio, request=request,
+                                                                               now=now))
+    if check.decision is Decision.REJECT:
+        reasons = "; ".join(f.message for f in check.findings if f.severity is Decision.REJECT)
+        findings = [{"rule": f.rule, "severity": f.severity.value, "message": f.message,
+                     "numbers": {k: str(v) for k, v in f.numbers.items()}} for f in check.findings]
+        with transaction.atomic():
+            row.status = OrderStatus.REJECTED.value
+            row.reject_reason = reasons
+            row.save(update_fields=["status", "reject_reason", "updated_at"])
+            _record_event(row, EventKind.REJECTED, now, reason=reasons, details={"findings": findings})
+        raise OrderRejected(f"order {request.client_order_id} rejected: {reasons}",
+                            details={"client_order_id": request.client_order_id, "findings": findings})
+    if portfolio.broker == "paper":
+        events = PaperExchange().submit(request, now)  # the venue's own acceptance rules
+    else:
+        events = _broker_submit(portfolio, request, now)
+    with transaction.atomic():
+        for event in events:
+            _apply_status_event(row, event, now)
+    if row.status == OrderStatus.REJECTED.value:
+        raise OrderRejected(f"order {request.client_order_id} rejected by the venue: {row.reject_reason}",
+                            details={"client_order_id": request.client_order_id})
+    if check.decision is Decision.WARN:
+        _record_event(row, EventKind.ACCEPTED, now, reason="pre-trade warnings",
+                      details={"warnings": [f.message for f in check.findings]})
+    return row
+
+
+def _broker_submit(portfolio: models.Portfolio, request: OrderRequest, now: datetime) -> list[OrderEvent]:
+    from bifrost_web.trading.brokers import broker_for
+
+    broker = broker_for(portfolio)
+    try:
+        placed = broker.submit(request)
+    except OrderRejected as exc:
+        return [OrderEvent(client_order_id=request.client_order_id, kind=EventKind.REJECTED, ts_event=now,
+                           reason=exc.message)]
+    return [OrderEvent(client_order_id=request.client_order_id, kind=EventKind.ACCEPTED, ts_event=now,
+                       venue_order_id=placed.broker_order_id)]
+
+
+def _apply_status_event(row: models.Order, event: OrderEvent, now: datetime) -> None:
+    transitions = {EventKind.ACCEPTED: OrderStatus.ACCEPTED, EventKind.REJECTED: OrderStatus.REJECTED,
+                   EventKind.CANCELLED: OrderStatus.CANCELLED, EventKind.EXPIRED: OrderStatus.EXPIRED}
+    status = transitions.get(event.kind)
+    if status is not None:
+        current = OrderStatus(row.status)
+        if current.is_terminal:
+            raise StateConflict(f"order {row.client_order_id} is {current.value}; cannot apply {event.kind.value}")
+        row.status = status.value
+        if status is OrderStatus.REJECTED:
+            row.reject_reason = event.reason
+        if event.venue_order_id:
+            row.venue_order_id = event.venue_order_id
+        row.save(update_fields=["status", "reject_reason", "venue_order_id", "updated_at"])
+    _record_event(row, event.kind, event.ts_event, reason=event.reason)
+
+
+def order_cancel(*, user, portfolio_id: int, client_order_id: str, clock: Clock | None = None) -> models.Order:
+    portfolio = selectors.portfolio_get(user=user, portfolio_id=portfolio_id)
+    now = (clock or WallClock()).now()
+    with transaction.atomic():
+        row = portfolio.orders.select_for_update().filter(client_order_id=client_order_id).first()
+        if row is None:
+            raise NotFoundError(f"order {client_order_id} not found in portfolio {portfolio_id}")
+        if OrderStatus(row.status).is_terminal:
+            raise StateConflict(f"order {client_order_id} is {row.status}; nothing to cancel")
+        if portfolio.broker != "paper":
+            from bifrost_web.trading.brokers import broker_for
+
+            broker_for(portfolio).cancel(client_order_id)
+        _apply_status_event(row, OrderEvent(client_order_id=client_order_id, kind=EventKind.CANCELLED,
+                                            ts_event=now, reason="cancelled by user"), now)
+    return row
+
+
+# ------------------------------------------------------------------------------------------------
+# Paper fills
+# ------------------------------------------------------------------------------------------------
+
+def paper_process(*, portfolio_id: int, until: datetime | None = None, exchange: PaperExchange | None = None) -> dict:
+    """Match the portfolio's open paper orders against stored bars since each was submitted.
+
+    Replays deterministically from each order's submission, so fill ids repeat across
+    runs and anything already stored is skipped: safe to retry after a crash.
+    """
+    portfolio = models.Portfolio.objects.get(pk=portfolio_id)
+    open_rows = list(portfolio.orders.filter(status__in=OPEN_STATUSES, venue="paper").order_by("created_at", "id"))
+    summary = {"orders": len(open_rows), "fills": 0, "events": 0}
+    if not open_rows:
+        return summary
+    exchange = exchange or PaperExchange()
+    submitted_at = {}
+    for row in open_rows:
+        first = row.events.order_by("id").first()
+        submitted_at[row.client_order_id] = first.ts_event if first else row.created_at
+        exchange.submit(_request_from_row(row), submitted_at[row.client_order_id])
+    start = min(submitted_at.values())
+    end = until or datetime.now(UTC)
+    rows_by_id = {row.client_order_id: row for row in open_rows}
+    for symbol in sorted({row.symbol for row in open_rows}):
+        instrument = md_models.Instrument.objects.filter(symbol=symbol).first()
+        if instrument is None:
+            continue
+        timeframe = Timeframe.M1 if storage.bar_counts([instrument.id]) and any(
+            tf == "1m" for _, tf, *_ in storage.bar_counts([instrument.id])) else Timeframe.D1
+        bars = storage.read_bars(instrument.id, timeframe, start=start - timedelta(days=1), end=end)
+        calendar = get_calendar(instrument.calendar)
+        for ts, bar in bars.iterrows():
+            if timeframe is Timeframe.D1:
+                session = ts.tz_localize(None)
+                if not calendar.is_session(session):
+                    continue
+                ts_open = calendar.session_open(session).to_pydatetime()
+                bar_end = calendar.session_close(session).to_pydatetime()
+            else:
+                ts_open = ts.to_pydatetime()
+                bar_end = ts_open + timedelta(minutes=1)
+            events = exchange.on_bar(symbol, ts_open, bar.open, bar.high, bar.low, bar.close, bar.volume,
+                                     bar_end=bar_end)
+            for event in events:
+                stored = _store_venue_event(portfolio, rows_by_id[event.client_order_id], event)
+                summary["events"] += stored[0]
+                summary["fills"] += stored[1]
+    return summary
+
+
+def _store_venue_event(portfolio: models.Portfolio, row: models.Order, event: OrderEvent) -> tuple[int, int]:
+    """Persist one venue event; fills post to the ledger in the same transaction."""
+    with transaction.atomic():
+        row.refresh_from_db()
+        if event.fill is None:
+            if event.kind is EventKind.TRIGGERED:
+                _record_event(row, event.kind, event.ts_event, reason=event.reason)
+                return 1, 0
+            if OrderStatus(row.status).is_terminal:
+                return 0, 0
+            _apply_status_event(row, event, event.ts_event)
+            return 1, 0
+        fill = event.fill
+        if portfolio.fills.filter(venue=fill.venue, fill_id=fill.fill_id).exists():
+            return 0, 0  # already stored by an earlier run
+        models.Portfolio.objects.select_for_update().filter(pk=portfolio.pk).first()
+        ledger = ledger_for(portfolio)
+        entry = ledger.post(fill)
+        fill_row = models.Fill.objects.create(
+            portfolio=portfolio, order=row, fill_id=fill.fill_id, symbol=fill.symbol, side=fill.side.value,
+            quantity=fill.quantity, price=fill.price, commission=fill.commission, fees=fill.fees,
+            liquidity=fill.liquidity.value, venue=fill.venue, currency=fill.currency, ts_event=fill.ts_event)
+        _persist_entry(portfolio, entry, fill)
+        filled = row.filled_quantity + fill.quantity
+        notional = (row.avg_fill_price or Decimal(0)) * row.filled_quantity + fill.quantity * fill.price
+        row.filled_quantity = filled
+        row.avg_fill_price = (notional / filled).quantize(Decimal("0.000001"))
+        row.status = (OrderStatus.FILLED if filled >= row.quantity else OrderStatus.PARTIALLY_FILLED).value
+        row.save(update_fields=["filled_quantity", "avg_fill_price", "status", "updated_at"])
+        _record_event(row, EventKind.FILLED if row.status == "filled" else EventKind.PARTIALLY_FILLED,
+                      fill.ts_event, fill=fill_row)
+    return 1, 1
+
+
+# ------------------------------------------------------------------------------------------------
+# Kill switches
+# ------------------------------------------------------------------------------------------------
+
+def kill_switch_set(*, user, active: bool, reason: str = "", portfolio_id: int | None = None,
+                    clock: Clock | None = None) -> list[models.Order]:
+    """Trip or release a kill switch. Tripping cancels every open order it covers.
+
+    ``portfolio_id=None`` is the global switch (staff only)."""
+    now = (clock or WallClock()).now()
+    if active and not reason.strip():
+        raise InvalidInput("a kill switch needs a reason")
+    with transaction.atomic():
+        if portfolio_id is None:
+            if not user.is_staff:
+                from bifrost.core.errors import PermissionDenied
+
+                raise PermissionDenied("only staff may set the global kill switch")
+            if active:
+                models.TradingHalt.objects.create(active=True, reason=reason, set_by=user)
+                scope = models.Order.objects.filter(status__in=OPEN_STATUSES)
+            else:
+                models.TradingHalt.objects.filter(active=True).update(active=False, released_at=now)
+                return []
+        else:
+            portfolio = selectors.portfolio_get(user=user, portfolio_id=portfolio_id)
+            portfolio.kill_switch = active
+            portfolio.kill_switch_reason = reason if active else ""
+            portfolio.save(update_fields=["kill_switch", "kill_switch_reason"])
+            if not active:
+                return []
+            scope = portfolio.orders.filter(status__in=OPEN_STATUSES)
+        cancelled = []
+        for row in scope.select_for_update():
+            _apply_status_event(row, OrderEvent(client_order_id=row.client_order_id, kind=EventKind.CANCELLED,
+                                                ts_event=now, reason=f"kill switch: {reason}"), now)
+            cancelled.append(row)
+    return cancelled
