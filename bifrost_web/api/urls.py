@@ -2,6 +2,7 @@ from django.urls import path
 
 from bifrost_web.accounts.api import TokenApi
 from bifrost_web.marketdata import api as md
+from bifrost_web.trading import api as tr
 
 urlpatterns = [
     path("auth/token/", TokenApi.as_view(), name="api-token"),
@@ -13,4 +14,17 @@ urlpatterns = [
     path("marketdata/import/", md.ImportApi.as_view(), name="api-import"),
     path("marketdata/refresh/", md.RefreshApi.as_view(), name="api-refresh"),
     path("marketdata/ingest-runs/", md.IngestRunsApi.as_view(), name="api-ingest-runs"),
+    path("portfolios/", tr.PortfolioListApi.as_view(), name="api-portfolios"),
+    path("portfolios/<int:portfolio_id>/", tr.PortfolioDetailApi.as_view(), name="api-portfolio"),
+    path("portfolios/<int:portfolio_id>/cash-flows/", tr.CashFlowApi.as_view(), name="api-cash-flows"),
+    path("portfolios/<int:portfolio_id>/ledger/", tr.LedgerApi.as_view(), name="api-ledger"),
+    path("portfolios/<int:portfolio_id>/orders/", tr.OrderListApi.as_view(), name="api-orders"),
+    path("portfolios/<int:portfolio_id>/orders/<str:client_order_id>/", tr.OrderDetailApi.as_view(),
+         name="api-order"),
+    path("portfolios/<int:portfolio_id>/fills/", tr.FillListApi.as_view(), name="api-fills"),
+    path("portfolios/<int:portfolio_id>/positions/", tr.PositionsApi.as_view(), name="api-positions"),
+    path("portfolios/<int:portfolio_id>/lots/", tr.LotsApi.as_view(), name="api-lots"),
+    path("portfolios/<int:portfolio_id>/paper/process/", tr.PaperProcessApi.as_view(), name="api-paper-process"),
+    path("portfolios/<int:portfolio_id>/kill-switch/", tr.KillSwitchApi.as_view(), name="api-kill-switch"),
+    path("kill-switch/", tr.KillSwitchApi.as_view(), name="api-global-kill-switch"),
 ]
