@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from bifrost.core.money import quantize_money
 from bifrost.portfolio import mark_to_market
 from bifrost_web.trading import models, services
 
@@ -14,6 +15,10 @@ def _num(value: Decimal | None) -> str | None:
         return None
     text = format(value.normalize(), "f")
     return text
+
+
+def _money(value: Decimal | None, currency: str) -> str | None:
+    return None if value is None else str(quantize_money(value, currency))
 
 
 def _last_prices(symbols) -> dict[str, Decimal]:
@@ -29,23 +34,24 @@ def positions_report(portfolio: models.Portfolio) -> dict:
     ledger = services.ledger_for(portfolio)
     positions = {s: p for s, p in ledger.positions().items() if p.quantity}
     prices = _last_prices(positions)
+    ccy = portfolio.base_currency
     rows = []
     for symbol, position in sorted(positions.items()):
         price = prices.get(symbol)
         value = position.quantity * price if price is not None else None
         unrealised = value - position.cost if value is not None else None
         rows.append({"symbol": symbol, "quantity": _num(position.quantity), "average_cost": _num(position.average_cost),
-                     "cost": _num(position.cost), "last_price": _num(price), "market_value": _num(value),
-                     "unrealised_pnl": _num(unrealised)})
+                     "cost": _money(position.cost, ccy), "last_price": _num(price),
+                     "market_value": _money(value, ccy), "unrealised_pnl": _money(unrealised, ccy)})
     valuation = mark_to_market(ledger, prices, currency=portfolio.base_currency) if len(prices) == len(positions) \
         else None
     realised = sum((g.gain for g in ledger.realised_gains()), Decimal(0))
     return {
-        "portfolio": portfolio.pk, "currency": portfolio.base_currency, "cash": str(ledger.cash(portfolio.base_currency)),
-        "positions": rows, "realised_pnl": str(realised),
-        "nav": str(valuation.nav) if valuation else None,
-        "gross_exposure": str(valuation.gross_exposure) if valuation else None,
-        "net_exposure": str(valuation.net_exposure) if valuation else None,
+        "portfolio": portfolio.pk, "currency": ccy, "cash": _money(ledger.cash(ccy), ccy),
+        "positions": rows, "realised_pnl": _money(realised, ccy),
+        "nav": _money(valuation.nav, ccy) if valuation else None,
+        "gross_exposure": _money(valuation.gross_exposure, ccy) if valuation else None,
+        "net_exposure": _money(valuation.net_exposure, ccy) if valuation else None,
     }
 
 

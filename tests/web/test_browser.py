@@ -107,3 +107,36 @@ def test_market_detail_shows_fundamentals_history(page, live_server):
     cells = [c.text_content() for c in table.first.locator("td").all()]
     assert cells[:4] == ["2025-02-03", "test", "1.50B", "31.25"]
     assert cells[-5] == "7" and cells[-1] == "2"  # audit_risk and overall_risk
+
+
+def test_portfolio_order_ticket_blotter_and_cancel(page, live_server, daily_bars):
+    services.bars_ingest(symbol="ACME", timeframe="1d", bars=daily_bars, source="test")
+    _login(page, live_server)
+    page.goto(f"{live_server.url}/portfolios/")
+    page.fill("#portfolio-name", "swing")
+    page.click("#portfolio-create")
+    page.wait_for_selector("text=Created portfolio swing.")
+    page.fill("#cash-amount", "10000")
+    page.click("#cash-submit")
+    page.wait_for_selector("text=Cash flow recorded.")
+    assert page.text_content("#cash").strip() == "10000.00"
+
+    page.fill("#ticket-symbol", "ACME")
+    page.fill("#ticket-quantity", "5")
+    page.select_option("#ticket-type", "limit")
+    page.fill("#ticket-limit", "40")
+    page.select_option("#ticket-tif", "gtc")
+    page.click("#ticket-submit")
+    page.wait_for_selector("#blotter td.status-accepted")
+    row = page.locator("#blotter tbody tr").first
+    assert "ACME" in row.text_content() and "limit" in row.text_content()
+
+    row.locator("button", has_text="Cancel").click()
+    page.wait_for_selector("#blotter td.status-cancelled")
+
+    page.fill("#ticket-symbol", "ACME")
+    page.fill("#ticket-quantity", "1000")
+    page.select_option("#ticket-tif", "gtc")
+    page.click("#ticket-submit")
+    message = page.text_content(".messages")
+    assert "rejected" in message and "cash" in message.lower()
