@@ -424,5 +424,17 @@ def data_export(
     console.print(f"wrote {len(bars)} bars to {out}")
 
 
+
+
+def _register_trading() -> None:
+    from bifrost_cli.trading import order_app, portfolio_app
+
+    app.add_typer(portfolio_app, name="portfolio")
+    app.add_typer(order_app, name="order")
+
+
+_register_trading()
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()

@@ -138,3 +138,47 @@ def test_user_create_weak_password_or_duplicate_rejected():
     duplicate = runner.invoke(app, ["user", "create", "erin", "--password", "a-long-passphrase-42"])
     assert weak.exit_code == 2 and "password rejected" in weak.output
     assert duplicate.exit_code == 2 and "already exists" in duplicate.output
+
+
+def test_portfolio_and_order_commands_round_trip(daily_bars, monkeypatch):
+    from datetime import UTC, datetime
+
+    from django.contrib.auth import get_user_model
+
+    from bifrost.core.time import SimulatedClock
+    from bifrost_web.marketdata import services as md_services
+    from bifrost_web.trading import services as tr_services
+
+    get_user_model().objects.create_user("trader", password="pw-trader-12345")
+    md_services.bars_ingest(symbol="ACME", timeframe="1d", bars=daily_bars, source="test")
+    monkeypatch.setattr(tr_services, "WallClock", lambda: SimulatedClock(datetime(2024, 1, 2, 15, 0, tzinfo=UTC)))
+    env = {"BIFROST_USER": "trader", "COLUMNS": "200"}
+
+    created = runner.invoke(app, ["portfolio", "create", "main"], env=env)
+    deposited = runner.invoke(app, ["portfolio", "deposit", "main", "10000"], env=env)
+    submitted = runner.invoke(app, ["order", "submit", "main", "buy", "10", "ACME", "--tif", "gtc",
+                                    "--client-order-id", "c1"], env=env)
+    rejected = runner.invoke(app, ["order", "submit", "main", "buy", "1000", "ACME", "--tif", "gtc"], env=env)
+    processed = runner.invoke(app, ["portfolio", "paper-process", "main"], env=env)
+    shown = runner.invoke(app, ["portfolio", "show", "main", "--json"], env=env)
+    events = runner.invoke(app, ["order", "show", "main", "c1"], env=env)
+    cancel_filled = runner.invoke(app, ["order", "cancel", "main", "c1"], env=env)
+
+    assert created.exit_code == deposited.exit_code == submitted.exit_code == 0, created.output + submitted.output
+    assert "order c1 accepted" in submitted.output
+    assert rejected.exit_code == 2 and "order_rejected" in rejected.output and "cash" in rejected.output
+    assert "1 new fills" in processed.output
+    report = json.loads(shown.output)
+    assert report["positions"][0]["symbol"] == "ACME" and report["positions"][0]["quantity"] == "10"
+    assert [k for k in ("submitted", "accepted", "filled") if k in events.output] == ["submitted", "accepted", "filled"]
+    assert cancel_filled.exit_code == 2 and "nothing to cancel" in cancel_filled.output
+
+
+def test_portfolio_commands_for_unknown_user_or_portfolio_exit_2():
+    missing_user = runner.invoke(app, ["portfolio", "list", "--user", "ghost"])
+    from django.contrib.auth import get_user_model
+
+    get_user_model().objects.create_user("trader", password="pw-trader-12345")
+    missing_portfolio = runner.invoke(app, ["portfolio", "show", "nope", "--user", "trader"])
+    assert missing_user.exit_code == 2 and "no user named 'ghost'" in missing_user.output
+    assert missing_portfolio.exit_code == 2 and "no portfolio 'nope'" in missing_portfolio.output

@@ -126,7 +126,7 @@ import zoneinfo
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -140,7 +140,15 @@ from bifrost.core.money import MINOR_UNITS, PRICE_PLACES, QUANTITY_PLACES, to_de
 from bifrost.core.time import ensure_utc
 from bifrost.marketdata.types import normalize_symbol
 from bifrost.orders.types import Fill, Side
-from bifrost.portfolio.events import Deposit, Dividend, Fee, Interest, LedgerEvent, Split, Withdrawal
+from bifrost.portfolio.events import (
+    Deposit,
+    Dividend,
+    Fee,
+    Interest,
+    LedgerEvent,
+    Split,
+    Withdrawal,
+)
 from bifrost.portfolio.lots import NEW_YORK, LotSelection, trade_date
 
 __all__ = [
@@ -565,7 +573,7 @@ class _Reader:
         shown = None if column is None else self.shown.get(column, column)
         self.problems.append(TradeFileProblem(str(self.path), line, shown, value, message))
 
-    def rule(self, row: _Row, column: str, text: str, rule: str, hint: str = "") -> None:
+    def rule(self, row: _Row | int, column: str, text: str, rule: str, hint: str = "") -> None:
         self.problem(row, column, text, f"{self.shown.get(column, column)} {rule}, was {text!r}{hint}")
 
     # -- header
@@ -619,8 +627,7 @@ class _Reader:
             kind = RowType(type_text.lower()) if type_text else RowType.TRADE
         except ValueError:
             allowed = ", ".join(t.value for t in RowType)
-            self.problem(line, "type", type_text,
-                         f"type must be one of {allowed} (empty means trade), was {type_text!r}")
+            self.rule(line, "type", type_text, f"must be one of {allowed} (empty means trade)")
             return None
         for column in _NEEDS[kind]:
             if column not in self.index:
@@ -629,8 +636,8 @@ class _Reader:
         for column in _CHECKED:
             text = values.get(column, "")
             if text and column not in _USES[kind]:
-                self.problem(row, column, text, f"{column} does not apply to {kind.value} rows and must be "
-                                                f"empty, was {text!r}{_HINTS.get((kind, column), '')}")
+                self.rule(row, column, text, f"does not apply to {kind.value} rows and must be empty",
+                          _HINTS.get((kind, column), ""))
         for column in ("trade_id", "account"):
             if (rule := _id_rule(values[column])) is not None:
                 self.rule(row, column, values[column], rule)
@@ -762,13 +769,10 @@ class _Reader:
             if not new or not old:
                 self.rule(row, "ratio", text, "must be positive on both sides")
                 return None
-            try:
-                value = (new / old).quantize(Decimal(1).scaleb(-QUANTITY_PLACES))
-            except InvalidOperation:
-                value = None
-            if value is None or value * old != new:
-                self.rule(row, "ratio", text, f"must be a whole number of new shares per old share "
-                                              f"to {QUANTITY_PLACES} decimal places")
+            value = new / old
+            if value * old != new or _places(value) > QUANTITY_PLACES:
+                self.rule(row, "ratio", text, f"must give new shares per old share exactly to "
+                                              f"{QUANTITY_PLACES} decimal places")
                 return None
         elif _NUMBER_RE.fullmatch(text):
             value = Decimal(text)
@@ -787,67 +791,70 @@ class _Reader:
 
     def resolve_times(self, rows: list[_Row]) -> None:
         """Apply the time-zone rule and set ``row.ts`` on every row whose time parsed."""
-        timed = [row for row in rows if row.when is not None]
-        naive = [row for row in timed if row.when.kind == "naive"]  # type: ignore[union-attr]
-        offset = [row for row in timed if row.when.kind == "offset"]  # type: ignore[union-attr]
-        for row in timed:
-            if row.when.kind == "date":  # type: ignore[union-attr]
-                row.ts = datetime.combine(row.when.wall.date(), CLOSE_TIME, NEW_YORK).astimezone(UTC)  # type: ignore[union-attr]
+        timed = [(row, row.when) for row in rows if row.when is not None]
+        naive = [(row, when) for row, when in timed if when.kind == "naive"]
+        offset = [(row, when) for row, when in timed if when.kind == "offset"]
+        for row, when in timed:
+            if when.kind == "date":
+                row.ts = datetime.combine(when.wall.date(), CLOSE_TIME, NEW_YORK).astimezone(UTC)
         if naive and offset:
-            first_naive, first_offset = naive[0], offset[0]
-            self.problem(first_naive, "time", first_naive.when.text,  # type: ignore[union-attr]
-                         f"time {first_naive.when.text!r} has no UTC offset, but line {first_offset.line} "  # type: ignore[union-attr]
-                         f"({first_offset.when.text!r}) has one; a file is written in one time zone: "  # type: ignore[union-attr]
-                         "give every date-time an offset, or none and pass tz=")
+            (row, when), (other, other_when) = naive[0], offset[0]
+            self.rule(row, "time", when.text,
+                      f"has no UTC offset, but line {other.line} ({other_when.text!r}) has one",
+                      "; a file is written in one time zone: give every date-time an offset, or none "
+                      "and pass tz=")
+        elif naive:
+            self._localize(naive)
+        elif offset:
+            self._check_offsets(offset)
+
+    def _localize(self, naive: list[tuple[_Row, _When]]) -> None:
+        if self.zone is None:
+            for row, when in naive:
+                self.rule(row, "time", when.text, "has no UTC offset and tz= was not given",
+                          "; pass tz= naming the zone the file is written in (tz='America/New_York') "
+                          "or write offsets such as 2024-03-01T10:15:00-05:00")
             return
-        if naive:
-            if self.zone is None:
-                for row in naive:
-                    self.rule(row, "time", row.when.text,  # type: ignore[union-attr]
-                              "has no UTC offset and tz= was not given",
-                              "; pass tz= naming the zone the file is written in (tz='America/New_York') "
-                              "or write offsets such as 2024-03-01T10:15:00-05:00")
-                return
-            zone = zoneinfo.ZoneInfo(self.zone)
-            for row in naive:
-                wall = row.when.wall  # type: ignore[union-attr]
-                early, late = wall.replace(tzinfo=zone, fold=0), wall.replace(tzinfo=zone, fold=1)
-                if early.utcoffset() != late.utcoffset():
-                    self.rule(row, "time", row.when.text,  # type: ignore[union-attr]
-                              f"is a local time that a daylight-saving change in {self.zone} skips or repeats")
-                else:
-                    row.ts = early.astimezone(UTC)
-            return
-        for row in offset:
-            when = row.when
-            row.ts = (when.wall - timedelta(minutes=when.offset_minutes)).replace(tzinfo=UTC)  # type: ignore[union-attr]
-        if not offset:
-            return
+        zone = zoneinfo.ZoneInfo(self.zone)
+        for row, when in naive:
+            early, late = when.wall.replace(tzinfo=zone, fold=0), when.wall.replace(tzinfo=zone, fold=1)
+            if early.utcoffset() != late.utcoffset():
+                self.rule(row, "time", when.text,
+                          f"is a local time that a daylight-saving change in {self.zone} skips or repeats")
+            else:
+                row.ts = early.astimezone(UTC)
+
+    def _check_offsets(self, offset: list[tuple[_Row, _When]]) -> None:
+        instants = [(when.wall - timedelta(minutes=when.offset_minutes)).replace(tzinfo=UTC)
+                    for _, when in offset]
         if self.zone is not None:
             zone = zoneinfo.ZoneInfo(self.zone)
-            for row in offset:
-                expected = int(row.ts.astimezone(zone).utcoffset().total_seconds()) // 60  # type: ignore[union-attr]
-                written = row.when.offset_minutes  # type: ignore[union-attr]
-                if expected != written:
-                    self.rule(row, "time", row.when.text,  # type: ignore[union-attr]
-                              f"has UTC offset {_format_offset(written)}, but {self.zone} is "
+            for (row, when), instant in zip(offset, instants, strict=True):
+                zone_offset = instant.astimezone(zone).utcoffset()
+                expected = int(zone_offset.total_seconds()) // 60 if zone_offset is not None else 0
+                if expected != when.offset_minutes:
+                    self.rule(row, "time", when.text,
+                              f"has UTC offset {_format_offset(when.offset_minutes)}, but {self.zone} is "
                               f"{_format_offset(expected)} at that instant")
-                    row.ts = None
+                else:
+                    row.ts = instant
             return
-        offsets = np.array([row.when.offset_minutes for row in offset], dtype=np.int64)  # type: ignore[union-attr]
+        for (row, _), instant in zip(offset, instants, strict=True):
+            row.ts = instant
+        offsets = np.array([when.offset_minutes for _, when in offset], dtype=np.int64)
         if np.unique(offsets).size <= 1:
             return
-        instants = np.array([(row.ts - _EPOCH) // timedelta(microseconds=1) * _NS_PER_MICROSECOND  # type: ignore[operator]
-                             for row in offset], dtype=np.int64)
-        if _find_zone(instants, offsets) is not None:
+        instants_ns = np.array([(t - _EPOCH) // timedelta(microseconds=1) * _NS_PER_MICROSECOND
+                                for t in instants], dtype=np.int64)
+        if _find_zone(instants_ns, offsets) is not None:
             return
-        firsts: dict[int, _Row] = {}
-        for row in offset:
-            firsts.setdefault(row.when.offset_minutes, row)  # type: ignore[union-attr]
-        listed = ", ".join(f"{_format_offset(o)} (first at line {r.line}: {r.when.text!r})"  # type: ignore[union-attr]
-                           for o, r in list(firsts.items())[:6])
-        first = offset[0]
-        self.problem(first, "time", first.when.text,  # type: ignore[union-attr]
+        firsts: dict[int, tuple[_Row, _When]] = {}
+        for row, when in offset:
+            firsts.setdefault(when.offset_minutes, (row, when))
+        listed = ", ".join(f"{_format_offset(minutes)} (first at line {row.line}: {when.text!r})"
+                           for minutes, (row, when) in list(firsts.items())[:6])
+        row, when = offset[0]
+        self.problem(row, "time", when.text,
                      f"the times mix UTC offsets {listed}, which no single time zone has at those "
                      "instants; a file is written in one time zone. Write every time in one offset "
                      "(UTC is simplest) or pass tz= if the file is in one zone")
@@ -896,7 +903,8 @@ class _Reader:
         for row in rows:
             v, cells = row.values, row.cells
             entry_id, account, ts = cells["trade_id"], cells["account"], row.ts
-            assert ts is not None  # only called when no problem was found
+            if ts is None:  # unreachable: a row without an instant always has a problem
+                raise AssertionError(f"line {row.line} has no instant but no problem")
             try:
                 if row.kind is RowType.TRADE:
                     trades.append(ImportedTrade(
