@@ -23,7 +23,7 @@ from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Sum
 
 from bifrost.core.calendars import get_calendar
@@ -224,23 +224,44 @@ def _cash_and_positions(portfolio: models.Portfolio) -> tuple[Decimal, dict[str,
     return cash or Decimal(0), {s: q for s, q in positions.items() if q}
 
 
+_MARKET_CACHE_SECONDS = 5
+
+
+def _instrument_facts(symbol: str) -> tuple[str, Decimal | None] | None:
+    """(calendar, last close) of a stored instrument, cached briefly; ``None`` if unknown.
+
+    The last close moves only when bars are ingested, and pre-trade checks use it for
+    price bands and cash estimates, so a few seconds of staleness is harmless and saves
+    three queries on every order.
+    """
+    from django.core.cache import cache
+
+    key = f"bifrost:instrument-facts:{symbol}"
+    facts = cache.get(key)
+    if facts is None:
+        instrument = md_models.Instrument.objects.filter(symbol=symbol).values("id", "calendar").first()
+        if instrument is None:
+            return None
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT close FROM marketdata_bar WHERE instrument_id = %s AND timeframe IN ('1m', '1d') "
+                "ORDER BY ts DESC LIMIT 1", [instrument["id"]])
+            row = cursor.fetchone()
+        facts = (instrument["calendar"], decimal_from_float(row[0]) if row else None)
+        cache.set(key, facts, _MARKET_CACHE_SECONDS)
+    return facts
+
+
 def _last_price(symbol: str) -> Decimal | None:
-    instrument = md_models.Instrument.objects.filter(symbol=symbol).first()
-    if instrument is None:
-        return None
-    for tf in (Timeframe.M1, Timeframe.D1):
-        bar = (md_models.Bar.objects.filter(instrument=instrument, timeframe=tf.value).order_by("-ts")
-               .values_list("close", flat=True).first())
-        if bar is not None:
-            return decimal_from_float(bar)
-    return None
+    facts = _instrument_facts(symbol)
+    return facts[1] if facts else None
 
 
 class _KnownSymbols:
     """Membership test against the instrument table, for the known-symbol check."""
 
     def __contains__(self, symbol: object) -> bool:
-        return isinstance(symbol, str) and md_models.Instrument.objects.filter(symbol=symbol).exists()
+        return isinstance(symbol, str) and _instrument_facts(symbol) is not None
 
 
 def _session_state(calendar_name: str, now: datetime) -> tuple[bool, datetime | None, datetime | None]:
@@ -256,15 +277,29 @@ def _session_state(calendar_name: str, now: datetime) -> tuple[bool, datetime | 
     return market_open, session_close, next_open
 
 
+def _reserved_cash(portfolio: models.Portfolio) -> Decimal:
+    """Cash committed to open buy orders: limit orders at their limit, others at the last price."""
+    from django.db.models import DecimalField, ExpressionWrapper, F
+
+    open_buys = portfolio.orders.filter(status__in=OPEN_STATUSES, side=Side.BUY.value)
+    leaves = ExpressionWrapper(F("quantity") - F("filled_quantity"), output_field=DecimalField(max_digits=24,
+                                                                                                decimal_places=6))
+    limit_total = open_buys.filter(limit_price__isnull=False).aggregate(
+        s=Sum(ExpressionWrapper(leaves * F("limit_price"), output_field=DecimalField(max_digits=40,
+                                                                                       decimal_places=12))))["s"]
+    reserved = Decimal(limit_total or 0)
+    for row in open_buys.filter(limit_price__isnull=True).values("symbol").annotate(q=Sum(leaves)):
+        price = _last_price(row["symbol"])
+        if price is not None:
+            reserved += row["q"] * price
+    return reserved
+
+
 def pretrade_context(*, portfolio: models.Portfolio, request: OrderRequest, now: datetime) -> PreTradeContext:
     cash, positions = _cash_and_positions(portfolio)
-    reserved = Decimal(0)
-    for order in portfolio.orders.filter(status__in=OPEN_STATUSES, side=Side.BUY.value):
-        price = order.limit_price or _last_price(order.symbol)
-        if price is not None:
-            reserved += (order.quantity - order.filled_quantity) * price
-    calendar = (md_models.Instrument.objects.filter(symbol=request.symbol).values_list("calendar", flat=True)
-                .first() or "XNYS")
+    reserved = _reserved_cash(portfolio)
+    facts = _instrument_facts(request.symbol)
+    calendar = facts[0] if facts else "XNYS"
     market_open, session_close, next_open = _session_state(calendar, now)
     last = _last_price(request.symbol)
     return PreTradeContext(
