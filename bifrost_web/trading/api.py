@@ -67,9 +67,8 @@ class OrderListApi(APIView):
         params = dict(data.validated_data)
         params.setdefault("client_order_id", f"api-{uuid.uuid4().hex[:20]}")
         params = {k: v for k, v in params.items() if v is not None}
-        existed = selectors.portfolio_get(user=request.user, portfolio_id=portfolio_id).orders.filter(
-            client_order_id=params["client_order_id"]).exists()
         order = services.order_submit(user=request.user, portfolio_id=portfolio_id, request=OrderRequest(**params))
+        existed = getattr(order, "duplicate", False)
         return Response(schemas.OrderOut(order).data, status=status.HTTP_200_OK if existed else status.HTTP_201_CREATED)
 
 

@@ -60,6 +60,10 @@ class Portfolio(models.Model):
     broker = models.CharField(max_length=16, default="paper", help_text="paper or alpaca")
     kill_switch = models.BooleanField(default=False)
     kill_switch_reason = models.CharField(max_length=200, blank=True, default="")
+    # Balances after the last posting, written in the same transaction as the ledger entry
+    # (the ledger stays the source of truth; these spare the order path a replay).
+    cash_balance = models.DecimalField(**MONEY, default=0)
+    position_quantities = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -152,7 +152,7 @@ def ledger_for(portfolio: models.Portfolio) -> Ledger:
     return ledger
 
 
-def _persist_entry(portfolio: models.Portfolio, entry: JournalEntry, source) -> models.LedgerEntry:
+def _persist_entry(portfolio: models.Portfolio, entry: JournalEntry, source, ledger: Ledger) -> models.LedgerEntry:
     fill = source if isinstance(source, Fill) else None
     row = models.LedgerEntry.objects.create(
         portfolio=portfolio, entry_id=entry.entry_id, kind=entry.kind.value, ts_event=entry.ts_event,
@@ -165,6 +165,10 @@ def _persist_entry(portfolio: models.Portfolio, entry: JournalEntry, source) -> 
         [models.LedgerLine(entry=row, account=_account_code(account), currency=account.currency, amount=amount)
          for account, amount in entry.lines]
     )
+    portfolio.cash_balance = ledger.cash(portfolio.base_currency)
+    portfolio.position_quantities = {symbol: str(p.quantity) for symbol, p in ledger.positions().items() if p.quantity}
+    models.Portfolio.objects.filter(pk=portfolio.pk).update(cash_balance=portfolio.cash_balance,
+                                                             position_quantities=portfolio.position_quantities)
     return row
 
 
@@ -202,7 +206,7 @@ def cash_flow_record(*, user, portfolio_id: int, kind: str, amount: Decimal | st
         models.Portfolio.objects.select_for_update().filter(pk=portfolio.pk).first()
         ledger = ledger_for(portfolio)
         entry = ledger.post(source)
-        return _persist_entry(portfolio, entry, source)
+        return _persist_entry(portfolio, entry, source, ledger)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -210,18 +214,8 @@ def cash_flow_record(*, user, portfolio_id: int, kind: str, amount: Decimal | st
 # ------------------------------------------------------------------------------------------------
 
 def _cash_and_positions(portfolio: models.Portfolio) -> tuple[Decimal, dict[str, Decimal]]:
-    """Cash and signed positions from SQL aggregates (no ledger replay on the submit path)."""
-    cash = models.LedgerLine.objects.filter(entry__portfolio=portfolio,
-                                           account=f"cash:{portfolio.base_currency}").aggregate(s=Sum("amount"))["s"]
-    positions: dict[str, Decimal] = {}
-    for row in (portfolio.fills.values("symbol", "side").annotate(q=Sum("quantity"))):
-        sign = 1 if row["side"] == Side.BUY.value else -1
-        positions[row["symbol"]] = positions.get(row["symbol"], Decimal(0)) + sign * row["q"]
-    for split in portfolio.ledger_entries.filter(kind="split").order_by("id"):
-        ratio = Decimal(split.payload["ratio"])
-        if split.symbol in positions:
-            positions[split.symbol] *= ratio
-    return cash or Decimal(0), {s: q for s, q in positions.items() if q}
+    """Cash and signed positions as of the last posting (kept on the portfolio row)."""
+    return portfolio.cash_balance, {s: Decimal(q) for s, q in portfolio.position_quantities.items()}
 
 
 _MARKET_CACHE_SECONDS = 5
@@ -344,12 +338,6 @@ def order_submit(*, user, portfolio_id: int, request: OrderRequest, clock: Clock
     """
     clock = clock or WallClock()
     portfolio = selectors.portfolio_get(user=user, portfolio_id=portfolio_id)
-    existing = portfolio.orders.filter(client_order_id=request.client_order_id).first()
-    if existing is not None:
-        if not _same_order(existing, request):
-            raise StateConflict(
-                f"client_order_id {request.client_order_id} was already used for a different order")
-        return existing
     now = clock.now()
     try:
         with transaction.atomic():  # persisted before it is acknowledged
@@ -361,11 +349,12 @@ def order_submit(*, user, portfolio_id: int, request: OrderRequest, clock: Clock
                 oco_group=request.oco_group or "", tag=request.tag, venue=portfolio.broker,
                 status=OrderStatus.NEW.value)
             _record_event(row, EventKind.SUBMITTED, now)
-    except IntegrityError:  # a concurrent submit of the same client id won the race
+    except IntegrityError:  # the client id exists: a retry of the same order, or a conflicting reuse
         row = portfolio.orders.get(client_order_id=request.client_order_id)
         if not _same_order(row, request):
             raise StateConflict(
                 f"client_order_id {request.client_order_id} was already used for a different order") from None
+        row.duplicate = True
         return row
     check = (pretrade or PreTradeChain.basic()).check(request, pretrade_context(portfolio=portfolio, request=request,
                                                                                now=now))
@@ -517,7 +506,7 @@ def _store_venue_event(portfolio: models.Portfolio, row: models.Order, event: Or
             portfolio=portfolio, order=row, fill_id=fill.fill_id, symbol=fill.symbol, side=fill.side.value,
             quantity=fill.quantity, price=fill.price, commission=fill.commission, fees=fill.fees,
             liquidity=fill.liquidity.value, venue=fill.venue, currency=fill.currency, ts_event=fill.ts_event)
-        _persist_entry(portfolio, entry, fill)
+        _persist_entry(portfolio, entry, fill, ledger)
         filled = row.filled_quantity + fill.quantity
         notional = (row.avg_fill_price or Decimal(0)) * row.filled_quantity + fill.quantity * fill.price
         row.filled_quantity = filled
