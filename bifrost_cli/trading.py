@@ -181,6 +181,32 @@ def portfolio_kill_switch(
                   else "kill switch released")
 
 
+@portfolio_app.command("import-trades")
+@handles_errors
+def portfolio_import_trades(
+    portfolio: Annotated[str, typer.Argument(help="Portfolio name or id.")],
+    file: Annotated[str, typer.Argument(help="Broker trade-history CSV (format: docs/trade-import.md).")],
+    account: Annotated[str | None, typer.Option(help="Account in the file to import (needed if it has several).")] = None,
+    tz: Annotated[str | None, typer.Option(help="Time zone of naive date-times in the file.")] = None,
+    user: UserOpt = "demo",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the parsed trades as JSON and import nothing.")] = False,
+) -> None:
+    """Import a broker trade history (all or nothing; re-importing skips known trade ids)."""
+    _django()
+    if as_json:
+        from bifrost.adapters.files.trades import read_trade_history, trades_to_json
+
+        console.print_json(json.dumps(trades_to_json(read_trade_history(file, tz=tz))))
+        return
+    from bifrost_web.trading import services
+
+    owner = _user(user)
+    summary = services.trades_import(user=owner, portfolio_id=_portfolio_id(owner, portfolio), path=file,
+                                     account=account, tz=tz)
+    console.print(f"imported {summary['trades']} trades and {summary['cash_events']} cash events "
+                  f"({summary['skipped']} already present)")
+
+
 @portfolio_app.command("paper-process")
 @handles_errors
 def portfolio_paper_process(portfolio: Annotated[str, typer.Argument(help="Portfolio name or id.")],

@@ -17,6 +17,7 @@ posted again returns the original entry; different content under a used id is a
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
@@ -322,6 +323,14 @@ class Ledger:
     @property
     def config(self) -> LedgerConfig:
         return self._config
+
+    def set_enforce_limits(self, enforce: bool) -> None:
+        """Turn account-type limits on or off for later postings.
+
+        Replaying a stored journal, or importing what a broker already executed, posts
+        with limits off: those entries were accepted when they happened.
+        """
+        self._config = dataclasses.replace(self._config, enforce_limits=enforce)
 
     # ---------------------------------------------------------------- posting
 

@@ -47,6 +47,7 @@ from bifrost.portfolio import (
     JournalEntry,
     Ledger,
     LedgerConfig,
+    LotSelection,
     Split,
     Withdrawal,
 )
@@ -143,23 +144,33 @@ def _domain_fill(row: models.Fill) -> Fill:
 
 
 def ledger_for(portfolio: models.Portfolio) -> Ledger:
-    """Rebuild the portfolio's domain ledger by replaying its sources in posting order."""
+    """Rebuild the portfolio's domain ledger by replaying its sources in posting order.
+
+    The replay posts with limits off (every entry was accepted when it was posted) and
+    turns them back on for whatever the caller posts next."""
     ledger = Ledger(_ledger_config(portfolio))
+    ledger.set_enforce_limits(False)
     fills = {f.fill_id: f for f in portfolio.fills.select_related("order")}
     for row in portfolio.ledger_entries.order_by("id").only("entry_id", "kind", "payload"):
         source = _source_from_payload(row.payload, fills.get(row.entry_id))
-        ledger.post(source, mark=None)
+        selection = tuple(LotSelection(lot_id=s["lot_id"], quantity=Decimal(s["quantity"]))
+                          for s in row.payload.get("_lot_selection", []))
+        ledger.post(source, lot_selection=selection)
+    ledger.set_enforce_limits(True)
     return ledger
 
 
 def _persist_entry(portfolio: models.Portfolio, entry: JournalEntry, source, ledger: Ledger) -> models.LedgerEntry:
     fill = source if isinstance(source, Fill) else None
+    payload = _source_payload(source)
+    if entry.lot_selection:
+        payload["_lot_selection"] = [{"lot_id": s.lot_id, "quantity": str(s.quantity)} for s in entry.lot_selection]
     row = models.LedgerEntry.objects.create(
         portfolio=portfolio, entry_id=entry.entry_id, kind=entry.kind.value, ts_event=entry.ts_event,
         description=entry.memo[:300], symbol=getattr(source, "symbol", "") or "",
         quantity=fill.quantity if fill else getattr(source, "quantity", None),
         price=fill.price if fill else getattr(source, "amount_per_share", None),
-        amount=getattr(source, "amount", None), payload=_source_payload(source),
+        amount=getattr(source, "amount", None), payload=payload,
     )
     models.LedgerLine.objects.bulk_create(
         [models.LedgerLine(entry=row, account=_account_code(account), currency=account.currency, amount=amount)
@@ -516,6 +527,67 @@ def _store_venue_event(portfolio: models.Portfolio, row: models.Order, event: Or
         _record_event(row, EventKind.FILLED if row.status == "filled" else EventKind.PARTIALLY_FILLED,
                       fill.ts_event, fill=fill_row)
     return 1, 1
+
+
+# ------------------------------------------------------------------------------------------------
+# Broker trade-history import
+# ------------------------------------------------------------------------------------------------
+
+def trades_import(*, user, portfolio_id: int, path: str, account: str | None = None,
+                  tz: str | None = None) -> dict:
+    """Import a broker trade-history file (docs/trade-import.md) into a portfolio.
+
+    All or nothing; rows whose trade id is already in the ledger are skipped, so a file
+    can be imported again. Limits are not enforced: these trades already happened.
+    """
+    from bifrost.adapters.files.trades import (
+        ImportedTrade,
+        lot_selection,
+        read_trade_history,
+        to_fill,
+    )
+
+    portfolio = selectors.portfolio_get(user=user, portfolio_id=portfolio_id)
+    history = read_trade_history(path, tz=tz)
+    accounts = history.accounts
+    if account is None:
+        if len(accounts) > 1:
+            raise InvalidInput(f"{path} holds accounts {', '.join(accounts)}; choose one with account=")
+    else:
+        if account not in accounts:
+            raise InvalidInput(f"{path} has no account {account!r} (accounts: {', '.join(accounts)})")
+        history = history.for_account(account)
+    known = set(portfolio.ledger_entries.values_list("entry_id", flat=True))
+    summary = {"trades": 0, "cash_events": 0, "skipped": 0}
+    with transaction.atomic():
+        models.Portfolio.objects.select_for_update().filter(pk=portfolio.pk).first()
+        ledger = ledger_for(portfolio)
+        ledger.set_enforce_limits(False)
+        for item in history.timeline():
+            entry_id = item.trade_id if isinstance(item, ImportedTrade) else item.event.entry_id
+            if entry_id in known:
+                summary["skipped"] += 1
+                continue
+            if isinstance(item, ImportedTrade):
+                fill = to_fill(item)
+                entry = ledger.post(fill, lot_selection=lot_selection(item))
+                order = models.Order.objects.create(
+                    portfolio=portfolio, client_order_id=f"import-{item.trade_id}"[:64], symbol=fill.symbol,
+                    side=fill.side.value, quantity=fill.quantity, order_type="market", time_in_force="day",
+                    status=OrderStatus.FILLED.value, filled_quantity=fill.quantity, avg_fill_price=fill.price,
+                    venue=fill.venue, tag="import")
+                fill_row = models.Fill.objects.create(
+                    portfolio=portfolio, order=order, fill_id=fill.fill_id, symbol=fill.symbol, side=fill.side.value,
+                    quantity=fill.quantity, price=fill.price, commission=fill.commission, fees=fill.fees,
+                    venue=fill.venue, currency=fill.currency, ts_event=fill.ts_event)
+                _record_event(order, EventKind.FILLED, fill.ts_event, reason="imported", fill=fill_row)
+                _persist_entry(portfolio, entry, fill, ledger)
+                summary["trades"] += 1
+            else:
+                entry = ledger.post(item.event)
+                _persist_entry(portfolio, entry, item.event, ledger)
+                summary["cash_events"] += 1
+    return summary
 
 
 # ------------------------------------------------------------------------------------------------

@@ -182,3 +182,36 @@ def test_portfolio_commands_for_unknown_user_or_portfolio_exit_2():
     missing_portfolio = runner.invoke(app, ["portfolio", "show", "nope", "--user", "trader"])
     assert missing_user.exit_code == 2 and "no user named 'ghost'" in missing_user.output
     assert missing_portfolio.exit_code == 2 and "no portfolio 'nope'" in missing_portfolio.output
+
+
+def test_import_trades_example_file_books_lots_and_is_idempotent(tmp_path):
+    import re
+    from decimal import Decimal
+    from pathlib import Path
+
+    from django.contrib.auth import get_user_model
+
+    from bifrost_web.trading import models
+    from bifrost_web.trading import services as tr_services
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "trade-import.md").read_text()
+    example = re.search(r"\n(type,trade_id,account,date,.*?)\n```", doc, re.S).group(1)
+    path = tmp_path / "history.csv"
+    path.write_text(example + "\n")
+    get_user_model().objects.create_user("trader", password="pw-trader-12345")
+    env = {"BIFROST_USER": "trader", "COLUMNS": "200"}
+    runner.invoke(app, ["portfolio", "create", "broker", "--account-type", "margin", "--leverage", "2"], env=env)
+
+    first = runner.invoke(app, ["portfolio", "import-trades", "broker", str(path)], env=env)
+    second = runner.invoke(app, ["portfolio", "import-trades", "broker", str(path)], env=env)
+
+    assert first.exit_code == 0, first.output
+    assert "imported 5 trades and 6 cash events" in first.output
+    assert "imported 0 trades and 0 cash events (11 already present)" in second.output
+    portfolio = models.Portfolio.objects.get(name="broker")
+    ledger = tr_services.ledger_for(portfolio)
+    # 150 AAPL bought, 40 sold from lot T-1002 (specific id), then a 4:1 split: (150 - 40) × 4 = 440.
+    assert ledger.position("AAPL").quantity == Decimal("440")
+    assert [lot.lot_id for lot in ledger.open_lots("AAPL")] == ["T-1001", "T-1002"]
+    assert ledger.position("TSLA").quantity == 0
+    ledger.reconcile()
