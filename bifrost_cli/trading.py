@@ -207,6 +207,37 @@ def portfolio_import_trades(
                   f"({summary['skipped']} already present)")
 
 
+@portfolio_app.command("snapshot")
+@handles_errors
+def portfolio_snapshot(
+    portfolio: Annotated[str, typer.Argument(help="Portfolio name or id.")],
+    start: Annotated[str, typer.Option(help="First session (YYYY-MM-DD).")],
+    end: Annotated[str, typer.Option(help="Last session (YYYY-MM-DD).")],
+    user: UserOpt = "demo",
+) -> None:
+    """Store end-of-day NAV snapshots for every session in a range and print the returns."""
+    _django()
+    from datetime import date
+
+    from bifrost.core.errors import InvalidInput
+    from bifrost_web.trading import models, services
+
+    owner = _user(user)
+    portfolio_id = _portfolio_id(owner, portfolio)
+    try:
+        first, last = date.fromisoformat(start), date.fromisoformat(end)
+    except ValueError:
+        raise InvalidInput(f"start and end must be YYYY-MM-DD, were {start!r} and {end!r}") from None
+    if first > last:
+        raise InvalidInput(f"start {first} is after end {last}")
+    count = services.snapshots_rebuild(portfolio_id=portfolio_id, start=first, end=last)
+    perf = services.performance(portfolio=models.Portfolio.objects.get(pk=portfolio_id))
+    twr, mwr = perf["time_weighted_return"], perf["money_weighted_return"]
+    console.print(f"{count} snapshots; time-weighted return "
+                  f"{'—' if twr is None else f'{twr:.4%}'}, money-weighted (annual) "
+                  f"{'—' if mwr is None else f'{mwr:.4%}'}")
+
+
 @portfolio_app.command("paper-process")
 @handles_errors
 def portfolio_paper_process(portfolio: Annotated[str, typer.Argument(help="Portfolio name or id.")],

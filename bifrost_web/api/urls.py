@@ -26,5 +26,6 @@ urlpatterns = [
     path("portfolios/<int:portfolio_id>/lots/", tr.LotsApi.as_view(), name="api-lots"),
     path("portfolios/<int:portfolio_id>/paper/process/", tr.PaperProcessApi.as_view(), name="api-paper-process"),
     path("portfolios/<int:portfolio_id>/kill-switch/", tr.KillSwitchApi.as_view(), name="api-kill-switch"),
+    path("portfolios/<int:portfolio_id>/performance/", tr.PerformanceApi.as_view(), name="api-performance"),
     path("kill-switch/", tr.KillSwitchApi.as_view(), name="api-global-kill-switch"),
 ]

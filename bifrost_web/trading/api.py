@@ -119,3 +119,11 @@ class KillSwitchApi(APIView):
         data.is_valid(raise_exception=True)
         cancelled = services.kill_switch_set(user=request.user, portfolio_id=portfolio_id, **data.validated_data)
         return Response({"cancelled": [o.client_order_id for o in cancelled]})
+
+
+class PerformanceApi(APIView):
+    """Daily NAV snapshots with time- and money-weighted returns."""
+
+    def get(self, request: Request, portfolio_id: int) -> Response:
+        portfolio = selectors.portfolio_get(user=request.user, portfolio_id=portfolio_id)
+        return Response(services.performance(portfolio=portfolio))

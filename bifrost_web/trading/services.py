@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import asdict
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from django.db import IntegrityError, connection, transaction
@@ -29,6 +29,7 @@ from django.db.models import Sum
 from bifrost.core.calendars import get_calendar
 from bifrost.core.errors import (
     InvalidInput,
+    NoDataInRange,
     NotFoundError,
     OrderRejected,
     StateConflict,
@@ -143,7 +144,7 @@ def _domain_fill(row: models.Fill) -> Fill:
                 fees=row.fees, liquidity=row.liquidity, venue=row.venue, currency=row.currency)
 
 
-def ledger_for(portfolio: models.Portfolio) -> Ledger:
+def ledger_for(portfolio: models.Portfolio, *, as_of: datetime | None = None) -> Ledger:
     """Rebuild the portfolio's domain ledger by replaying its sources in posting order.
 
     The replay posts with limits off (every entry was accepted when it was posted) and
@@ -151,7 +152,10 @@ def ledger_for(portfolio: models.Portfolio) -> Ledger:
     ledger = Ledger(_ledger_config(portfolio))
     ledger.set_enforce_limits(False)
     fills = {f.fill_id: f for f in portfolio.fills.select_related("order")}
-    for row in portfolio.ledger_entries.order_by("id").only("entry_id", "kind", "payload"):
+    rows = portfolio.ledger_entries.order_by("id").only("entry_id", "kind", "payload")
+    if as_of is not None:
+        rows = rows.filter(ts_event__lt=as_of)
+    for row in rows:
         source = _source_from_payload(row.payload, fills.get(row.entry_id))
         selection = tuple(LotSelection(lot_id=s["lot_id"], quantity=Decimal(s["quantity"]))
                           for s in row.payload.get("_lot_selection", []))
@@ -527,6 +531,76 @@ def _store_venue_event(portfolio: models.Portfolio, row: models.Order, event: Or
         _record_event(row, EventKind.FILLED if row.status == "filled" else EventKind.PARTIALLY_FILLED,
                       fill.ts_event, fill=fill_row)
     return 1, 1
+
+
+# ------------------------------------------------------------------------------------------------
+# Valuation snapshots and returns
+# ------------------------------------------------------------------------------------------------
+
+def _close_before(symbol: str, end: datetime) -> Decimal | None:
+    instrument = md_models.Instrument.objects.filter(symbol=symbol).values("id").first()
+    if instrument is None:
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT close FROM marketdata_bar WHERE instrument_id = %s AND timeframe IN ('1m', '1d') "
+                       "AND ts < %s ORDER BY ts DESC LIMIT 1", [instrument["id"], end])
+        row = cursor.fetchone()
+    return decimal_from_float(row[0]) if row else None
+
+
+def _end_of_day(day: date) -> datetime:
+    from zoneinfo import ZoneInfo
+
+    local_midnight = datetime.combine(day + timedelta(days=1), datetime.min.time(), ZoneInfo("America/New_York"))
+    return local_midnight.astimezone(UTC)
+
+
+def snapshot_take(*, portfolio_id: int, day: date) -> models.PortfolioSnapshot:
+    """Value the portfolio at the end of ``day`` (New York) from the latest bars and store it."""
+    from bifrost.portfolio import mark_to_market
+
+    portfolio = models.Portfolio.objects.get(pk=portfolio_id)
+    end = _end_of_day(day)
+    ledger = ledger_for(portfolio, as_of=end)
+    held = [s for s, p in ledger.positions().items() if p.quantity]
+    prices = {}
+    for symbol in held:
+        price = _close_before(symbol, end)
+        if price is None:
+            raise NoDataInRange(f"no price for {symbol} on or before {day} to value portfolio {portfolio.pk}")
+        prices[symbol] = price
+    valuation = mark_to_market(ledger, prices, currency=portfolio.base_currency)
+    flow = ledger.external_flows(portfolio.base_currency).get(day, Decimal(0))
+    snapshot, _ = models.PortfolioSnapshot.objects.update_or_create(
+        portfolio=portfolio, date=day,
+        defaults={"nav": valuation.nav, "cash": valuation.cash, "long_value": valuation.long_market_value,
+                  "short_value": valuation.short_market_value, "gross_exposure": valuation.gross_exposure,
+                  "net_exposure": valuation.net_exposure, "net_flow": flow})
+    return snapshot
+
+
+def snapshots_rebuild(*, portfolio_id: int, start: date, end: date, calendar: str = "XNYS") -> int:
+    """Store a snapshot for every session from ``start`` to ``end``; idempotent."""
+    sessions = get_calendar(calendar).sessions_in_range(start.isoformat(), end.isoformat())
+    for session in sessions:
+        snapshot_take(portfolio_id=portfolio_id, day=session.date())
+    return len(sessions)
+
+
+def performance(*, portfolio: models.Portfolio) -> dict:
+    """Time- and money-weighted returns from the stored daily snapshots."""
+    from bifrost.portfolio import NavPoint, money_weighted_return, time_weighted_return
+
+    rows = list(portfolio.snapshots.order_by("date"))
+    points = [NavPoint(r.date, float(r.nav), float(r.net_flow)) for r in rows]
+    result = {"snapshots": [{"date": r.date.isoformat(), "nav": str(r.nav), "cash": str(r.cash),
+                             "gross_exposure": str(r.gross_exposure), "net_exposure": str(r.net_exposure),
+                             "net_flow": str(r.net_flow)} for r in rows],
+              "time_weighted_return": None, "money_weighted_return": None}
+    if len(points) >= 2 and points[0].nav > 0:
+        result["time_weighted_return"] = time_weighted_return(points)
+        result["money_weighted_return"] = money_weighted_return(points)
+    return result
 
 
 # ------------------------------------------------------------------------------------------------

@@ -49,6 +49,7 @@ def portfolio_detail(request: HttpRequest, portfolio_id: int) -> HttpResponse:
         "fills": portfolio.fills.select_related("order").order_by("-ts_event")[:50],
         "entries": portfolio.ledger_entries.prefetch_related("lines").order_by("-id")[:50],
         "order_types": [t.value for t in OrderType], "tifs": [t.value for t in TimeInForce],
+        "performance": services.performance(portfolio=portfolio),
     }
     return render(request, "trading/portfolio.html", context)
 

@@ -13,6 +13,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 
 
 def env_bool(name: str, default: bool = False) -> bool:
@@ -212,8 +213,13 @@ _cron = BIFROST_REFRESH_CRON.split()
 CELERY_BEAT_SCHEDULE = {
     "refresh-watch-lists": {
         "task": "bifrost_web.marketdata.tasks.refresh_watch_lists",
-        "schedule": {"minute": _cron[0], "hour": _cron[1], "day_of_month": _cron[2],
-                     "month_of_year": _cron[3], "day_of_week": _cron[4]},
+        "schedule": crontab(minute=_cron[0], hour=_cron[1], day_of_month=_cron[2], month_of_year=_cron[3],
+                            day_of_week=_cron[4]),
+    },
+    "paper-fills": {"task": "bifrost_web.trading.tasks.paper_process_all", "schedule": 60.0},
+    "portfolio-snapshots": {
+        "task": "bifrost_web.trading.tasks.snapshot_all",
+        "schedule": crontab(minute="45", hour="22", day_of_week="1-5"),
     },
 }
 

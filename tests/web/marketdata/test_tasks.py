@@ -14,7 +14,8 @@ pytestmark = pytest.mark.django_db
 def test_beat_schedule_runs_watch_list_refresh_after_the_close():
     entry = settings.CELERY_BEAT_SCHEDULE["refresh-watch-lists"]
     assert entry["task"] == "bifrost_web.marketdata.tasks.refresh_watch_lists"
-    assert (entry["schedule"]["minute"], entry["schedule"]["hour"], entry["schedule"]["day_of_week"]) == ("30", "22", "1-5")
+    schedule = entry["schedule"]
+    assert (schedule.minute, schedule.hour, schedule.day_of_week) == ({30}, {22}, {1, 2, 3, 4, 5})
 
 
 def test_refresh_symbol_retries_only_transient_errors():

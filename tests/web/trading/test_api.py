@@ -146,3 +146,13 @@ def test_user_never_sees_or_touches_another_users_portfolio(alice, bob, book):
 def test_global_kill_switch_is_staff_only(alice):
     response = _client(alice).post("/api/v1/kill-switch/", {"active": True, "reason": "halt"}, format="json")
     assert response.status_code == 403 and not models.TradingHalt.objects.exists()
+
+
+def test_performance_endpoint_returns_snapshots_and_returns(alice, book):
+    from datetime import date
+
+    services.snapshots_rebuild(portfolio_id=book.pk, start=date(2024, 1, 2), end=date(2024, 1, 31))
+    body = _client(alice).get(f"/api/v1/portfolios/{book.pk}/performance/").json()
+    navs = [float(s["nav"]) for s in body["snapshots"]]
+    assert len(navs) == 21  # XNYS sessions in January 2024
+    assert body["time_weighted_return"] == pytest.approx(navs[-1] / navs[0] - 1, abs=1e-9)

@@ -135,3 +135,29 @@ def test_other_users_portfolio_is_not_found(alice, funded):
     with pytest.raises(NotFoundError):
         services.cash_flow_record(user=bob, portfolio_id=funded.pk, kind="deposit", amount="5")
     assert funded.orders.count() == 0 and funded.ledger_entries.count() == 1
+
+
+def test_snapshots_and_returns_follow_the_book(alice, funded, daily_bars):
+    from datetime import date
+
+    services.order_submit(user=alice, portfolio_id=funded.pk, request=_buy(time_in_force="gtc"),
+                          clock=SimulatedClock(IN_SESSION))
+    services.paper_process(portfolio_id=funded.pk, until=datetime(2024, 1, 10, tzinfo=UTC))
+
+    count = services.snapshots_rebuild(portfolio_id=funded.pk, start=date(2024, 1, 2), end=date(2024, 1, 5))
+    perf = services.performance(portfolio=funded)
+
+    assert count == 4 and [s["date"] for s in perf["snapshots"]] == ["2024-01-02", "2024-01-03", "2024-01-04",
+                                                                      "2024-01-05"]
+    fill = funded.fills.get()
+    closes = daily_bars["close"]
+    # 2024-01-05: cash booked in cents after buying 10 at the fill price (no fees on the default paper
+    # exchange), plus 10 shares at that day's close, valued in cents.
+    cent = Decimal("0.01")
+    cash = Decimal("10000") - (fill.quantity * fill.price).quantize(cent)
+    value = (10 * Decimal(repr(float(closes.iloc[3])))).quantize(cent)
+    expected_nav = cash + value
+    assert Decimal(perf["snapshots"][-1]["nav"]) == expected_nav
+    assert perf["snapshots"][0]["net_flow"] == "10000.000000"
+    # No flows after day one: the time-weighted return is NAV growth from 2024-01-02 to 2024-01-05.
+    assert perf["time_weighted_return"] == pytest.approx(float(expected_nav) / 10000 - 1, abs=1e-9)
