@@ -91,14 +91,12 @@ def redis_url() -> str:
     return url
 
 
-@pytest.fixture(scope="session")
-def _celery_worker_process(django_db_setup, django_db_blocker, redis_url):
-    """A real ``celery worker`` process on its own queue, using this run's test database."""
+def spawn_celery_worker(queue: str, *, pool: str = "prefork") -> tuple[subprocess.Popen, Path]:
+    """Start ``celery worker`` on ``queue`` against this run's test database; wait until it answers."""
     from django.db import connection
 
     from bifrost_web.config.celery_app import app
 
-    queue = f"bifrost-test-{uuid.uuid4().hex[:8]}"
     settings_dict = connection.settings_dict
     env = dict(os.environ)
     if connection.vendor == "postgresql":
@@ -110,34 +108,45 @@ def _celery_worker_process(django_db_setup, django_db_blocker, redis_url):
     log = open(log_path, "w")
     process = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "bifrost_web.config.celery_app", "worker", "--loglevel=info",
-         "--concurrency=1", "--pool=prefork", f"--queues={queue}", f"--hostname={queue}@%h", "--without-gossip",
+         "--concurrency=1", f"--pool={pool}", f"--queues={queue}", f"--hostname={queue}@%h", "--without-gossip",
          "--without-mingle", "--without-heartbeat"],
         env=env, stdout=log, stderr=subprocess.STDOUT, cwd=REPO,
     )
-    app.conf.task_default_queue = queue
     deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"celery worker exited early:\n{log_path.read_text()[-3000:]}")
+        if app.control.inspect(destination=[f"{queue}@{os.uname().nodename}"], timeout=1).ping():
+            return process, log_path
+    process.kill()
+    pytest.fail(f"celery worker did not answer within 60 s:\n{log_path.read_text()[-3000:]}")
+
+
+def stop_celery_worker(process: subprocess.Popen, queue: str, redis_url: str) -> None:
+    import redis
+
+    process.terminate()
     try:
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                pytest.fail(f"celery worker exited early:\n{log_path.read_text()[-3000:]}")
-            replies = app.control.inspect(destination=[f"{queue}@{os.uname().nodename}"], timeout=1).ping()
-            if replies:
-                break
-        else:
-            pytest.fail(f"celery worker did not answer within 60 s:\n{log_path.read_text()[-3000:]}")
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+    client = redis.Redis.from_url(redis_url)
+    for key in list(client.scan_iter(f"*{queue}*")):
+        client.delete(key)
+
+
+@pytest.fixture(scope="session")
+def _celery_worker_process(django_db_setup, django_db_blocker, redis_url):
+    """A real ``celery worker`` process on its own queue, using this run's test database."""
+    from bifrost_web.config.celery_app import app
+
+    queue = f"bifrost-test-{uuid.uuid4().hex[:8]}"
+    process, log_path = spawn_celery_worker(queue)
+    app.conf.task_default_queue = queue
+    try:
         yield {"queue": queue, "process": process, "log": log_path}
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
-        import redis
-
-        client = redis.Redis.from_url(redis_url)
-        for key in list(client.scan_iter(f"*{queue}*")):
-            client.delete(key)
+        stop_celery_worker(process, queue, redis_url)
 
 
 @pytest.fixture
