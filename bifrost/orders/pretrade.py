@@ -70,6 +70,7 @@ __all__ = [
     "CheckResult",
     "Decision",
     "Finding",
+    "CashAccountShortSaleCheck",
     "InsufficientCashCheck",
     "KillSwitchCheck",
     "KnownSymbolCheck",
@@ -281,7 +282,7 @@ class PreTradeChain:
     def basic(cls) -> PreTradeChain:
         """The built-in checks with their default thresholds, kill switch first."""
         return cls([KillSwitchCheck(), PositiveQuantityCheck(), KnownSymbolCheck(), MarketHoursCheck(),
-                    LimitPriceBandCheck(), InsufficientCashCheck()])
+                    LimitPriceBandCheck(), InsufficientCashCheck(), CashAccountShortSaleCheck()])
 
     @property
     def checks(self) -> tuple[PreTradeCheck, ...]:
@@ -467,6 +468,27 @@ class LimitPriceBandCheck:
         return CheckResult.warn(self.rule, f"{order.side.value} limit {limit} for {order.symbol} is {shown}% "
                                            f"{direction} the last price {last} (warn beyond {self.warn_pct}%)",
                                 warn_pct=self.warn_pct, **numbers)
+
+
+class CashAccountShortSaleCheck:
+    """Reject a sell in a cash account for more shares than are held (cash accounts cannot short).
+
+    ``context.positions`` should be net of shares already committed to open sell orders.
+    """
+
+    rule = "short_sale_in_cash_account"
+
+    def check(self, order: OrderRequest, context: PreTradeContext) -> CheckResult:
+        if order.side is not Side.SELL or context.account_type is not AccountType.CASH:
+            return _ACCEPT
+        held = context.positions.get(order.symbol, _ZERO)
+        if order.quantity > held:
+            return CheckResult.reject(
+                self.rule,
+                f"cash account {context.portfolio_id} cannot sell {order.quantity} {order.symbol}: it holds {held} "
+                f"available to sell (short sales need a margin account)",
+                quantity=order.quantity, held=held)
+        return _ACCEPT
 
 
 class InsufficientCashCheck:

@@ -286,11 +286,13 @@ def _session_state(calendar_name: str, now: datetime) -> tuple[bool, datetime | 
     return market_open, session_close, next_open
 
 
-def _reserved_cash(portfolio: models.Portfolio) -> Decimal:
-    """Cash committed to open buy orders: limit orders at their limit, others at the last price."""
+def _reserved_cash(portfolio: models.Portfolio, *, excluding: str) -> Decimal:
+    """Cash committed to open buy orders (other than ``excluding``, the order being checked):
+    limit orders at their limit, others at the last price."""
     from django.db.models import DecimalField, ExpressionWrapper, F
 
-    open_buys = portfolio.orders.filter(status__in=OPEN_STATUSES, side=Side.BUY.value)
+    open_buys = portfolio.orders.filter(status__in=OPEN_STATUSES, side=Side.BUY.value).exclude(
+        client_order_id=excluding)
     leaves = ExpressionWrapper(F("quantity") - F("filled_quantity"), output_field=DecimalField(max_digits=24,
                                                                                                 decimal_places=6))
     limit_total = open_buys.filter(limit_price__isnull=False).aggregate(
@@ -304,9 +306,22 @@ def _reserved_cash(portfolio: models.Portfolio) -> Decimal:
     return reserved
 
 
+def _committed_sells(portfolio: models.Portfolio, *, excluding: str) -> dict[str, Decimal]:
+    from django.db.models import DecimalField, ExpressionWrapper, F
+
+    leaves = ExpressionWrapper(F("quantity") - F("filled_quantity"),
+                               output_field=DecimalField(max_digits=24, decimal_places=6))
+    rows = (portfolio.orders.filter(status__in=OPEN_STATUSES, side=Side.SELL.value).exclude(client_order_id=excluding)
+            .values("symbol").annotate(q=Sum(leaves)))
+    return {row["symbol"]: row["q"] for row in rows}
+
+
 def pretrade_context(*, portfolio: models.Portfolio, request: OrderRequest, now: datetime) -> PreTradeContext:
     cash, positions = _cash_and_positions(portfolio)
-    reserved = _reserved_cash(portfolio)
+    if request.side is Side.SELL:  # shares already promised to open sells are not available again
+        for symbol, quantity in _committed_sells(portfolio, excluding=request.client_order_id).items():
+            positions[symbol] = positions.get(symbol, Decimal(0)) - quantity
+    reserved = _reserved_cash(portfolio, excluding=request.client_order_id)
     facts = _instrument_facts(request.symbol)
     calendar = facts[0] if facts else "XNYS"
     market_open, session_close, next_open = _session_state(calendar, now)

@@ -161,3 +161,23 @@ def test_snapshots_and_returns_follow_the_book(alice, funded, daily_bars):
     assert perf["snapshots"][0]["net_flow"] == "10000.000000"
     # No flows after day one: the time-weighted return is NAV growth from 2024-01-02 to 2024-01-05.
     assert perf["time_weighted_return"] == pytest.approx(float(expected_nav) / 10000 - 1, abs=1e-9)
+
+
+def test_cash_account_cannot_sell_more_than_it_holds(alice, funded):
+    clock = SimulatedClock(IN_SESSION)
+    with pytest.raises(OrderRejected, match="cannot sell 5 ACME: it holds 0"):
+        services.order_submit(user=alice, portfolio_id=funded.pk, clock=clock, request=OrderRequest(
+            client_order_id="s1", symbol="ACME", side="sell", quantity="5"))
+    assert funded.orders.get(client_order_id="s1").status == "rejected"
+
+
+def test_cash_reserved_by_open_buys_counts_once(alice, funded):
+    clock = SimulatedClock(IN_SESSION)
+    # 10,000 cash: a 60 × 100 limit buy (6,000) fits; a second one does not, because the first reserves 6,000.
+    services.order_submit(user=alice, portfolio_id=funded.pk, clock=clock, request=OrderRequest(
+        client_order_id="r1", symbol="ACME", side="buy", quantity="60", order_type="limit", limit_price="100",
+        time_in_force="gtc"))
+    with pytest.raises(OrderRejected, match="cash available is 4000"):
+        services.order_submit(user=alice, portfolio_id=funded.pk, clock=clock, request=OrderRequest(
+            client_order_id="r2", symbol="ACME", side="buy", quantity="60", order_type="limit", limit_price="100",
+            time_in_force="gtc"))
