@@ -238,6 +238,26 @@ def portfolio_snapshot(
                   f"{'—' if mwr is None else f'{mwr:.4%}'}")
 
 
+@portfolio_app.command("reconcile")
+@handles_errors
+def portfolio_reconcile(
+    portfolio: Annotated[str, typer.Argument(help="Portfolio name or id (a live broker portfolio).")],
+    apply: Annotated[bool, typer.Option(help="Repair: book missing fills, align order statuses.")] = False,
+    user: UserOpt = "demo",
+) -> None:
+    """Compare orders and positions with the broker's; report, and with --apply repair ours."""
+    _django()
+    from bifrost_web.trading import services
+
+    owner = _user(user)
+    result = services.broker_reconcile(user=owner, portfolio_id=_portfolio_id(owner, portfolio), apply=apply)
+    console.print(result["summary"])
+    for line in result["differences"]:
+        console.print(f"  - {line}")
+    for line in result["applied"]:
+        console.print(f"[green]applied[/green] {line}")
+
+
 @portfolio_app.command("paper-process")
 @handles_errors
 def portfolio_paper_process(portfolio: Annotated[str, typer.Argument(help="Portfolio name or id.")],

@@ -680,6 +680,66 @@ def trades_import(*, user, portfolio_id: int, path: str, account: str | None = N
 
 
 # ------------------------------------------------------------------------------------------------
+# Broker reconciliation
+# ------------------------------------------------------------------------------------------------
+
+def broker_reconcile(*, user, portfolio_id: int, broker=None, apply: bool = False,
+                     clock: Clock | None = None) -> dict:
+    """Compare our orders and positions with the broker's; with ``apply``, repair ours.
+
+    Repairs: missing fills are fetched and booked (idempotent by fill id); order statuses
+    follow the broker's. Position differences the fills do not explain are reported and
+    flagged for review, never booked automatically (a position only changes through a fill).
+    """
+    from bifrost.adapters.brokers.reconcile import (
+        FetchFills,
+        MarkOrderStatus,
+        OrderSnapshot,
+        PositionSnapshot,
+        reconcile,
+        repair_actions,
+    )
+
+    portfolio = selectors.portfolio_get(user=user, portfolio_id=portfolio_id)
+    if broker is None:
+        from bifrost_web.trading.brokers import broker_for
+
+        broker = broker_for(portfolio)
+    now = (clock or WallClock()).now()
+    ours_orders = [OrderSnapshot(client_order_id=o.client_order_id, symbol=o.symbol, side=Side(o.side),
+                                 quantity=o.quantity, filled_quantity=o.filled_quantity, status=OrderStatus(o.status))
+                   for o in portfolio.orders.exclude(venue__in=["paper", "import"])]
+    ours_positions = [PositionSnapshot(symbol=s, quantity=Decimal(q)) for s, q in portfolio.position_quantities.items()]
+    report = reconcile(ours_orders, ours_positions, broker.list_orders("all"), broker.positions())
+    actions = repair_actions(report)
+    applied: list[str] = []
+    if apply:
+        rows = {o.client_order_id: o for o in portfolio.orders.all()}
+        for action in actions:
+            if isinstance(action, FetchFills):
+                wanted = set(action.client_order_ids)
+                for fill in broker.fills(action.since or now - timedelta(days=7)):
+                    if fill.client_order_id in wanted and fill.client_order_id in rows:
+                        _, stored = _store_venue_event(portfolio, rows[fill.client_order_id], OrderEvent(
+                            client_order_id=fill.client_order_id, kind=EventKind.FILLED, ts_event=fill.ts_event,
+                            fill=fill))
+                        if stored:
+                            applied.append(f"booked fill {fill.fill_id} for {fill.client_order_id}")
+            elif isinstance(action, MarkOrderStatus) and action.client_order_id in rows:
+                row = rows[action.client_order_id]
+                row.refresh_from_db()
+                if row.status != action.status.value:
+                    with transaction.atomic():
+                        row.status = action.status.value
+                        row.save(update_fields=["status", "updated_at"])
+                        kind = EventKind.SUBMITTED if action.status is OrderStatus.NEW else EventKind(action.status.value)
+                        _record_event(row, kind, now, reason=f"reconcile: {action.reason}")
+                    applied.append(f"order {action.client_order_id} marked {action.status.value}")
+    return {"summary": report.summary, "differences": list(report.lines),
+            "actions": [type(a).__name__ + ": " + getattr(a, "reason", "") for a in actions], "applied": applied}
+
+
+# ------------------------------------------------------------------------------------------------
 # Kill switches
 # ------------------------------------------------------------------------------------------------
 
