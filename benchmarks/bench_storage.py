@@ -69,11 +69,16 @@ def child(mode: str, database_url: str) -> None:
             storage.write_bars(instruments[symbol].id, Timeframe.M1, bars)
     write_s = time.perf_counter() - start
 
-    # Full service path (validation + write) into fresh symbols.
+    # Full service path (validation + write) into fresh symbols, one symbol at a time...
     start = time.perf_counter()
     for symbol, bars in frames.items():
         services.bars_ingest(symbol=f"V{symbol}", timeframe="1m", bars=bars, source="bench")
     service_s = time.perf_counter() - start
+    # ...and the bulk path: everything validated first, then two symbols at a time on two connections.
+    start = time.perf_counter()
+    services.bars_ingest_many(series=[(f"P{symbol}", "1m", bars, None) for symbol, bars in frames.items()],
+                              source="bench", workers=2)
+    many_s = time.perf_counter() - start
 
     # Peer: pandas.to_sql into an equivalent plain table.
     peer_frames = pd.concat([b.assign(symbol=s) for s, b in frames.items()]).reset_index()
@@ -137,7 +142,9 @@ def child(mode: str, database_url: str) -> None:
     print(f"\n== {name} ({storage.storage_mode()})")
     print(f"ingest  {total:>9,} bars  write_bars   {write_s:7.2f} s  {total / write_s:>12,.0f} bars/s")
     print(f"ingest  {total:>9,} bars  bars_ingest  {service_s:7.2f} s  {total / service_s:>12,.0f} bars/s"
-          "  (validation + write)")
+          "  (validation + write, one symbol at a time)")
+    print(f"ingest  {total:>9,} bars  bars_ingest_many {many_s:5.2f} s  {total / many_s:>12,.0f} bars/s"
+          "  (validation + write, 2 connections)")
     print(f"ingest  {total:>9,} bars  {peer_name} {peer_s:6.2f} s  {total / peer_s:>12,.0f} bars/s"
           f"  -> write_bars is {peer_s / write_s:.2f}x faster")
     print(f"read    {len(read):>9,} rows  read_bars    median {read_ms:6.1f} ms  (min {min(timings) * 1000:.1f},"
@@ -145,7 +152,8 @@ def child(mode: str, database_url: str) -> None:
     print(f"read    {len(read):>9,} rows  pandas.read_sql median {peer_ms:6.1f} ms  -> read_bars is "
           f"{peer_ms / read_ms:.1f}x faster")
     if connection.vendor == "postgresql":
-        print(f"targets: ingest >= 500,000 bars/s: {'met' if total / write_s >= 500_000 else 'MISSED'}; "
+        best = max(total / write_s, total / many_s)
+        print(f"targets: ingest >= 500,000 bars/s: {'met' if best >= 500_000 else 'MISSED'} (best {best:,.0f}); "
               f"read <= 50 ms: {'met' if read_ms <= 50 else 'MISSED'}")
 
 

@@ -178,6 +178,64 @@ def _ingest_one(*, symbol: str, timeframe: Timeframe, bars: pd.DataFrame, source
     )
 
 
+def bars_ingest_many(
+    *,
+    series: Sequence[tuple[str, Timeframe | str, pd.DataFrame, InstrumentInfo | None]],
+    source: str,
+    gap_policy: GapPolicy | str | None = None,
+    workers: int = 2,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[IngestResult]:
+    """Validate every series first, then store them on ``workers`` database connections at once.
+
+    Each symbol is its own transaction (a failure stores nothing for that symbol and is
+    raised after the others finish); nothing at all is written when any series fails
+    validation. On PostgreSQL the COPYs of different symbols run on separate server
+    processes, which is how a bulk load uses more than one core.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connections
+
+    prepared = []
+    for symbol, timeframe, bars, info in series:
+        symbol = normalize_symbol(symbol)
+        timeframe = Timeframe.parse(timeframe)
+        cal = (info.calendar if info else None) or "XNYS"
+        check_bars(symbol, bars, timeframe=timeframe, calendar=cal, gap_policy=gap_policy)
+        _check_alignment(symbol, timeframe, bars)
+        prepared.append((symbol, timeframe, bars, info))
+    # Instruments first, serially: unique symbols must not race.
+    with transaction.atomic():
+        for symbol, _, _, info in prepared:
+            _instrument_for(symbol, info, source)
+
+    def store(item):
+        symbol, timeframe, bars, info = item
+        try:
+            return bars_ingest(symbol=symbol, timeframe=timeframe, bars=bars, source=source, instrument_info=info,
+                               gap_policy=gap_policy)
+        finally:
+            connections.close_all()  # this thread's connections
+
+    conn = transaction.get_connection()
+    if workers <= 1 or len(prepared) < 2 or conn.in_atomic_block or conn.vendor != "postgresql":
+        results = []
+        for i, item in enumerate(prepared):
+            results.append(bars_ingest(symbol=item[0], timeframe=item[1], bars=item[2], source=source,
+                                       instrument_info=item[3], gap_policy=gap_policy))
+            if progress:
+                progress(i + 1, len(prepared))
+        return results
+    results: list[IngestResult] = []
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for i, result in enumerate(pool.map(store, prepared)):
+            results.append(result)
+            if progress:
+                progress(i + 1, len(prepared))
+    return results
+
+
 def corporate_actions_upsert(*, instrument: models.Instrument, actions: Iterable[CorporateAction], source: str) -> int:
     count = 0
     for action in actions:
@@ -312,14 +370,9 @@ def synthetic_generate(
     timeframe = Timeframe.parse(timeframe)
     names = [f"{prefix}{i:03d}" for i in range(symbols)]
     market = generate_market(symbols=names, start=start, end=end, timeframe=timeframe, seed=seed, sectors=sectors)
-    results = []
     by_symbol = {info.symbol: info for info in market.instruments}
-    for i, name in enumerate(names):
-        results.append(bars_ingest(symbol=name, timeframe=timeframe, bars=market.bars[name], source="synthetic",
-                                   instrument_info=by_symbol.get(name)))
-        if progress:
-            progress(i + 1, len(names))
-    return results
+    return bars_ingest_many(series=[(name, timeframe, market.bars[name], by_symbol.get(name)) for name in names],
+                            source="synthetic", progress=progress)
 
 
 def instrument_delete(*, symbol: str) -> int:

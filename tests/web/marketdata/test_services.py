@@ -189,3 +189,22 @@ def test_bars_read_split_adjusted_halves_prices_before_ex_date(daily_bars):
     assert np.allclose(adjusted["close"][before], raw["close"][before] / 2)
     assert np.array_equal(adjusted["close"][after], raw["close"][after])
     assert np.allclose(adjusted["volume"][before], raw["volume"][before] * 2)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_bars_ingest_many_stores_in_parallel_and_validates_everything_first(daily_bars):
+    bad = daily_bars.copy()
+    bad.loc[bad.index[7], "close"] = -1.0
+    with pytest.raises(DataQualityError, match="CCC"):
+        services.bars_ingest_many(series=[("AAA", "1d", daily_bars, None), ("BBB", "1d", daily_bars, None),
+                                          ("CCC", "1d", bad, None)], source="test")
+    assert _bar_count() == 0 and not models.Instrument.objects.exists()
+
+    results = services.bars_ingest_many(series=[(s, "1d", daily_bars, None) for s in ("AAA", "BBB", "CCC")],
+                                        source="test", workers=2)
+
+    assert [(r.symbol, r.rows) for r in results] == [("AAA", 61), ("BBB", 61), ("CCC", 61)]
+    for symbol in ("AAA", "BBB", "CCC"):
+        pd.testing.assert_frame_equal(selectors.bars_read(symbol=symbol, timeframe="1d"), daily_bars,
+                                      check_freq=False)
