@@ -155,13 +155,15 @@ def _record_failure(source: str, symbol: str, timeframe: str, exc: BifrostError)
 
 def _ingest_one(*, symbol: str, timeframe: Timeframe, bars: pd.DataFrame, source: str,
                 instrument_info: InstrumentInfo | None, actions: Sequence[CorporateAction],
-                gap_policy: GapPolicy | str | None, calendar: str | None) -> IngestResult:
+                gap_policy: GapPolicy | str | None, calendar: str | None,
+                report: QualityReport | None = None) -> IngestResult:
     if instrument_info is not None and instrument_info.symbol != symbol:
         raise InvalidInput(f"instrument info is for {instrument_info.symbol}, not {symbol}")
-    existing = models.Instrument.objects.filter(symbol=symbol).values_list("calendar", flat=True).first()
-    cal = calendar or (instrument_info.calendar if instrument_info else None) or existing or "XNYS"
-    report: QualityReport = check_bars(symbol, bars, timeframe=timeframe, calendar=cal, gap_policy=gap_policy)
-    _check_alignment(symbol, timeframe, bars)
+    if report is None:  # bars_ingest_many validates everything before writing anything
+        existing = models.Instrument.objects.filter(symbol=symbol).values_list("calendar", flat=True).first()
+        cal = calendar or (instrument_info.calendar if instrument_info else None) or existing or "XNYS"
+        report = check_bars(symbol, bars, timeframe=timeframe, calendar=cal, gap_policy=gap_policy)
+        _check_alignment(symbol, timeframe, bars)
     with transaction.atomic():
         instrument = _instrument_for(symbol, instrument_info, source)
         written = storage.write_bars(instrument.id, timeframe, bars)
@@ -202,34 +204,40 @@ def bars_ingest_many(
         symbol = normalize_symbol(symbol)
         timeframe = Timeframe.parse(timeframe)
         cal = (info.calendar if info else None) or "XNYS"
-        check_bars(symbol, bars, timeframe=timeframe, calendar=cal, gap_policy=gap_policy)
+        report = check_bars(symbol, bars, timeframe=timeframe, calendar=cal, gap_policy=gap_policy)
         _check_alignment(symbol, timeframe, bars)
-        prepared.append((symbol, timeframe, bars, info))
+        prepared.append((symbol, timeframe, bars, info, report))
     # Instruments first, serially: unique symbols must not race.
     with transaction.atomic():
-        for symbol, _, _, info in prepared:
+        for symbol, _, _, info, _ in prepared:
             _instrument_for(symbol, info, source)
 
-    def store(item):
-        symbol, timeframe, bars, info = item
+    def store(item) -> IngestResult:
+        symbol, timeframe, bars, info, report = item
         try:
-            return bars_ingest(symbol=symbol, timeframe=timeframe, bars=bars, source=source, instrument_info=info,
-                               gap_policy=gap_policy)
-        finally:
-            connections.close_all()  # this thread's connections
+            return _ingest_one(symbol=symbol, timeframe=timeframe, bars=bars, source=source, instrument_info=info,
+                               actions=(), gap_policy=gap_policy, calendar=None, report=report)
+        except BifrostError as exc:
+            _record_failure(source, symbol, timeframe.value, exc)
+            raise
 
     conn = transaction.get_connection()
+    results: list[IngestResult] = []
     if workers <= 1 or len(prepared) < 2 or conn.in_atomic_block or conn.vendor != "postgresql":
-        results = []
         for i, item in enumerate(prepared):
-            results.append(bars_ingest(symbol=item[0], timeframe=item[1], bars=item[2], source=source,
-                                       instrument_info=item[3], gap_policy=gap_policy))
+            results.append(store(item))
             if progress:
                 progress(i + 1, len(prepared))
         return results
-    results: list[IngestResult] = []
+
+    def store_in_thread(item) -> IngestResult:
+        try:
+            return store(item)
+        finally:
+            connections.close_all()  # this thread's connection
+
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        for i, result in enumerate(pool.map(store, prepared)):
+        for i, result in enumerate(pool.map(store_in_thread, prepared)):
             results.append(result)
             if progress:
                 progress(i + 1, len(prepared))
