@@ -33,6 +33,7 @@ the state untouched; an infinity or a non-number always raises.
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 from typing import Any
 
 from bifrost.core.errors import InvalidInput
@@ -68,7 +69,7 @@ def _parameter(name: str) -> property:
     return property(lambda self: getattr(self, private), doc=f"``{name}`` as constructed (read-only).")
 
 
-class _Streaming:
+class _Streaming(ABC):
     """Shared state and accessors; subclasses implement ``update`` and ``_reset``."""
 
     __slots__ = ("_ready", "_started", "_value")
@@ -98,8 +99,9 @@ class _Streaming:
         self._reset_common()
         self._reset()
 
-    def _reset(self) -> None:  # pragma: no cover - every subclass overrides
-        raise NotImplementedError
+    @abstractmethod
+    def _reset(self) -> None:
+        """Clear the subclass's own state (``reset`` clears the common part)."""
 
     def _not_finite(self, name: str, value: float) -> Any:
         # A leading NaN is warm-up to skip; anything else non-finite is an error.
