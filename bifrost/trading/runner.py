@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Protocol
 
 from bifrost.core.errors import InvalidInput, OrderRejected
+from bifrost.core.money import decimal_from_float
 from bifrost.core.time import Clock, ensure_utc
 from bifrost.orders.types import OrderRequest
 from bifrost.trading.engine import TradingEngine
@@ -111,7 +112,7 @@ class Runner:
         for bar in ready:
             self.engine.on_bar(bar.symbol, bar.start, bar.open, bar.high, bar.low, bar.close, bar.volume,
                                bar_end=bar.end)
-            self.engine.update_prices({bar.symbol: Decimal(repr(bar.close))})
+            self.engine.update_prices({bar.symbol: decimal_from_float(float(bar.close))})
             self.strategy.on_bar(bar, self.context)
             self.bars_seen += 1
         return len(ready)
