@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from datetime import UTC, date, datetime, time
 from typing import Protocol
 
@@ -13,6 +14,7 @@ from bifrost.core.errors import InvalidInput
 class Clock(Protocol):
     """Source of the current instant; domain code takes one instead of reading the wall clock."""
 
+    @abstractmethod
     def now(self) -> datetime: ...
 
 

@@ -12,6 +12,7 @@ the cent (as ``core.money.round_up_to_cent``), as brokers pass them through.
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -96,6 +97,7 @@ class FeeModel(Protocol):
     ``ts`` is the instant of the execution; date-dependent models (regulatory rates) need it.
     """
 
+    @abstractmethod
     def fees(self, *, side: Side, quantity: Decimal, price: Decimal, liquidity: Liquidity,
              ts: datetime | None = None, notional: Decimal | None = None) -> FeeBreakdown: ...
 
@@ -104,6 +106,7 @@ class FeeModel(Protocol):
 class FillRecorder(Protocol):
     """Optional hook of stateful models (monthly volume tiers): told of every finished order."""
 
+    @abstractmethod
     def record_fill(self, *, quantity: Decimal, ts: datetime) -> None: ...
 
 

@@ -11,6 +11,7 @@ The cost fractions are analytics (float64); the one crossing back to ``Decimal``
 from __future__ import annotations
 
 import math
+from abc import abstractmethod
 from collections.abc import Mapping
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Protocol, runtime_checkable
@@ -35,6 +36,7 @@ _DEFAULT_TICK = Decimal(1).scaleb(-PRICE_PLACES)
 class SlippageModel(Protocol):
     """Turns a reference price into the execution price of a taker of ``quantity`` shares."""
 
+    @abstractmethod
     def execution_price(self, *, symbol: str, side: Side, reference_price: Decimal,
                         quantity: Decimal) -> Decimal: ...
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
@@ -20,14 +21,17 @@ class MarketDataProvider(Protocol):
 
     name: str
 
+    @abstractmethod
     def history(self, symbol: str, *, timeframe: Timeframe, start: datetime, end: datetime) -> History:
         """Bars in ``[start, end)`` and the corporate actions with ex-dates in that range."""
         ...
 
+    @abstractmethod
     def instrument(self, symbol: str) -> InstrumentInfo:
         """Static description of ``symbol``."""
         ...
 
+    @abstractmethod
     def company_snapshot(self, symbol: str) -> CompanySnapshot:
         """Today's fundamentals and governance scores of ``symbol``."""
         ...

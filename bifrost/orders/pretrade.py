@@ -53,6 +53,7 @@ Decisions
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -264,6 +265,7 @@ class PreTradeCheck(Protocol):
     units in names) and the account's state in the context.
     """
 
+    @abstractmethod
     def check(self, order: OrderRequest, context: PreTradeContext) -> CheckResult: ...
 
 

@@ -19,6 +19,7 @@ ledger entry posted; the web layer uses it to persist them in the same transacti
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -43,16 +44,21 @@ from bifrost.portfolio.ledger import JournalEntry, Ledger
 class Venue(Protocol):
     """Where orders go: the paper exchange or a broker adapter wrapped to speak events."""
 
+    @abstractmethod
     def submit(self, order: OrderRequest, ts: datetime) -> list[OrderEvent]: ...
 
+    @abstractmethod
     def cancel(self, client_order_id: str, ts: datetime) -> list[OrderEvent]: ...
 
 
 class EngineListener(Protocol):
+    @abstractmethod
     def order_created(self, order: Order) -> None: ...
 
+    @abstractmethod
     def event_applied(self, order: Order, event: OrderEvent, ts_recorded: datetime) -> None: ...
 
+    @abstractmethod
     def entry_posted(self, entry: JournalEntry, fill: Fill | None) -> None: ...
 
 

@@ -10,6 +10,7 @@ switches of the engine stop new orders while the loop keeps running.
 from __future__ import annotations
 
 import time
+from abc import abstractmethod
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -44,12 +45,14 @@ class BarEvent:
 
 
 class BarSource(Protocol):
+    @abstractmethod
     def poll(self) -> Iterable[BarEvent]:
         """Bars that have appeared since the last poll, oldest first."""
         ...
 
 
 class Strategy(Protocol):
+    @abstractmethod
     def on_bar(self, bar: BarEvent, context: StrategyContext) -> None: ...
 
 

@@ -11,6 +11,7 @@ along (``broker_order_id``) but callers never need it.
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -267,6 +268,7 @@ class BrokerAdapter(Protocol):
 
     name: str
 
+    @abstractmethod
     def submit(self, order: OrderRequest, *, venue: str | None = None) -> BrokerOrder:
         """Send a new order; return it as the broker acknowledged it.
 
@@ -276,10 +278,12 @@ class BrokerAdapter(Protocol):
         """
         ...
 
+    @abstractmethod
     def cancel(self, client_order_id: str) -> None:
         """Ask the broker to cancel an open order (the cancel itself is asynchronous)."""
         ...
 
+    @abstractmethod
     def replace(
         self,
         client_order_id: str,
@@ -292,22 +296,27 @@ class BrokerAdapter(Protocol):
         """Replace an open order's quantity and/or prices; return the replacement order."""
         ...
 
+    @abstractmethod
     def get_order(self, client_order_id: str) -> BrokerOrder:
         """The order with our ``client_order_id``."""
         ...
 
+    @abstractmethod
     def list_orders(self, status: OrderListStatus = "open") -> list[BrokerOrder]:
         """Open orders, or all recent orders (open and closed) with ``"all"``."""
         ...
 
+    @abstractmethod
     def positions(self) -> list[BrokerPosition]:
         """Every open position."""
         ...
 
+    @abstractmethod
     def account(self) -> BrokerAccount:
         """Balances and flags of the account."""
         ...
 
+    @abstractmethod
     def fills(self, since: datetime) -> list[Fill]:
         """Executions after ``since`` (aware), oldest first."""
         ...

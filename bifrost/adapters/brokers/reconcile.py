@@ -13,6 +13,7 @@ but missing from that list is reported as lost.
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -62,16 +63,22 @@ class OrderLike(Protocol):
     """What reconciliation reads from an order (ours or the broker's)."""
 
     @property
+    @abstractmethod
     def client_order_id(self) -> str: ...
     @property
+    @abstractmethod
     def symbol(self) -> str: ...
     @property
+    @abstractmethod
     def side(self) -> Side: ...
     @property
+    @abstractmethod
     def quantity(self) -> Decimal | None: ...
     @property
+    @abstractmethod
     def filled_quantity(self) -> Decimal: ...
     @property
+    @abstractmethod
     def status(self) -> OrderStatus: ...
 
 
@@ -79,8 +86,10 @@ class PositionLike(Protocol):
     """What reconciliation reads from a position (ours or the broker's)."""
 
     @property
+    @abstractmethod
     def symbol(self) -> str: ...
     @property
+    @abstractmethod
     def quantity(self) -> Decimal: ...
 
 
