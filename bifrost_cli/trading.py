@@ -103,18 +103,27 @@ def portfolio_withdraw(portfolio: Annotated[str, typer.Argument(help="Portfolio 
     _cash("withdrawal", portfolio, amount, user, memo)
 
 
+def _report(build, user: str, portfolio: str, as_json: bool) -> dict | None:
+    """Build a portfolio report; print it as JSON and return ``None`` when ``as_json``."""
+    from bifrost_web.trading import models
+
+    report = build(models.Portfolio.objects.get(pk=_portfolio_id(_user(user), portfolio)))
+    if as_json:
+        console.print_json(json.dumps(report))
+        return None
+    return report
+
+
 @portfolio_app.command("show")
 @handles_errors
 def portfolio_show(portfolio: Annotated[str, typer.Argument(help="Portfolio name or id.")], user: UserOpt = "demo",
                    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """Cash, NAV, positions with P&L."""
     _django()
-    from bifrost_web.trading import models, reports
+    from bifrost_web.trading import reports
 
-    owner = _user(user)
-    report = reports.positions_report(models.Portfolio.objects.get(pk=_portfolio_id(owner, portfolio)))
-    if as_json:
-        console.print_json(json.dumps(report))
+    report = _report(reports.positions_report, user, portfolio, as_json)
+    if report is None:
         return
     console.print(f"cash {report['cash']}  NAV {report['nav'] or '—'}  gross {report['gross_exposure'] or '—'}  "
                   f"realised {report['realised_pnl']}")
@@ -131,12 +140,10 @@ def portfolio_lots(portfolio: Annotated[str, typer.Argument(help="Portfolio name
                    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """Open tax lots and realised gains."""
     _django()
-    from bifrost_web.trading import models, reports
+    from bifrost_web.trading import reports
 
-    owner = _user(user)
-    report = reports.lots_report(models.Portfolio.objects.get(pk=_portfolio_id(owner, portfolio)))
-    if as_json:
-        console.print_json(json.dumps(report))
+    report = _report(reports.lots_report, user, portfolio, as_json)
+    if report is None:
         return
     table = Table("lot", "symbol", "acquired", "quantity", "basis", "adjustment")
     for lot in report["lots"]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ import yfinance as yf  # type: ignore[import-untyped]
 from curl_cffi import requests as curl_requests
 
 from bifrost.adapters.yahoo import YahooProvider
+from tests.network import refuse_network
 
 from .replay import FakeNow, SleepRecorder, YahooReplayAdapter
 
@@ -27,14 +27,13 @@ def _yfinance_cache_in_tmp(tmp_path_factory: pytest.TempPathFactory) -> None:
 
 @pytest.fixture(autouse=True)
 def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
-    def refuse(*args: Any, **kwargs: Any) -> None:
+    refuse_network(monkeypatch, "a Yahoo adapter test")
+
+    def refuse_curl(*args: Any, **kwargs: Any) -> None:
         raise AssertionError("a Yahoo adapter test tried to open a network connection")
 
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
-    monkeypatch.setattr(socket, "create_connection", refuse)
     # curl_cffi talks through libcurl, below Python's socket module.
-    monkeypatch.setattr(curl_requests.Session, "request", refuse)
+    monkeypatch.setattr(curl_requests.Session, "request", refuse_curl)
 
 
 @pytest.fixture
