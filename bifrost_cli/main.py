@@ -436,5 +436,17 @@ def _register_trading() -> None:
 _register_trading()
 
 
+def _register_services() -> None:
+    from bifrost_cli import backtest, compliance, execution, risk
+
+    app.add_typer(backtest.app, name="backtest")
+    app.add_typer(risk.app, name="risk")
+    app.add_typer(execution.app, name="execution")
+    app.add_typer(compliance.app, name="compliance")
+
+
+_register_services()
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from bifrost_web.accounts.api import TokenApi
 from bifrost_web.marketdata import api as md
@@ -28,4 +28,8 @@ urlpatterns = [
     path("portfolios/<int:portfolio_id>/kill-switch/", tr.KillSwitchApi.as_view(), name="api-kill-switch"),
     path("portfolios/<int:portfolio_id>/performance/", tr.PerformanceApi.as_view(), name="api-performance"),
     path("kill-switch/", tr.KillSwitchApi.as_view(), name="api-global-kill-switch"),
+    path("", include("bifrost_web.backtests.api_urls")),
+    path("", include("bifrost_web.risk.api_urls")),
+    path("", include("bifrost_web.execquality.api_urls")),
+    path("", include("bifrost_web.compliance.api_urls")),
 ]

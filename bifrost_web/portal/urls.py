@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from bifrost_web.marketdata import views as market
 from bifrost_web.portal import views
@@ -17,4 +17,8 @@ urlpatterns = [
     path("portfolios/<int:portfolio_id>/cash/", trading.cash_flow, name="cash-flow"),
     path("portfolios/<int:portfolio_id>/kill-switch/", trading.kill_switch, name="kill-switch"),
     path("portfolios/<int:portfolio_id>/paper/", trading.paper_process, name="paper-process"),
+    path("", include("bifrost_web.backtests.portal_urls")),
+    path("", include("bifrost_web.risk.portal_urls")),
+    path("", include("bifrost_web.execquality.portal_urls")),
+    path("", include("bifrost_web.compliance.portal_urls")),
 ]

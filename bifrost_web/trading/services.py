@@ -54,7 +54,7 @@ from bifrost.portfolio import (
 )
 from bifrost_web.marketdata import models as md_models
 from bifrost_web.marketdata import storage
-from bifrost_web.trading import models, selectors
+from bifrost_web.trading import models, pretrade_hooks, selectors
 
 CASH_EVENTS = {"deposit": Deposit, "withdrawal": Withdrawal, "fee": Fee, "interest": Interest}
 OPEN_STATUSES = (OrderStatus.NEW.value, OrderStatus.ACCEPTED.value, OrderStatus.PARTIALLY_FILLED.value)
@@ -386,8 +386,8 @@ def order_submit(*, user, portfolio_id: int, request: OrderRequest, clock: Clock
                 f"client_order_id {request.client_order_id} was already used for a different order") from None
         row.duplicate = True
         return row
-    check = (pretrade or PreTradeChain.basic()).check(request, pretrade_context(portfolio=portfolio, request=request,
-                                                                               now=now))
+    chain = pretrade or pretrade_hooks.chain_for(portfolio, request, now)
+    check = chain.check(request, pretrade_context(portfolio=portfolio, request=request, now=now))
     if check.decision is Decision.REJECT:
         reasons = "; ".join(f.message for f in check.findings if f.severity is Decision.REJECT)
         findings = [{"rule": f.rule, "severity": f.severity.value, "message": f.message,

@@ -70,6 +70,10 @@ INSTALLED_APPS = [
     "bifrost_web.accounts",
     "bifrost_web.marketdata",
     "bifrost_web.trading",
+    "bifrost_web.backtests",
+    "bifrost_web.risk",
+    "bifrost_web.execquality",
+    "bifrost_web.compliance",
     "bifrost_web.portal",
 ]
 

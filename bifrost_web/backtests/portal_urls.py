@@ -1,0 +1,3 @@
+"""Portal pages of the backtests and research service, in the ``portal`` namespace."""
+
+urlpatterns: list = []

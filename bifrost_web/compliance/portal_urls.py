@@ -1,0 +1,3 @@
+"""Portal pages of the compliance and regulatory service, in the ``portal`` namespace."""
+
+urlpatterns: list = []

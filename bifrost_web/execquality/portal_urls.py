@@ -1,0 +1,3 @@
+"""Portal pages of the execution quality service, in the ``portal`` namespace."""
+
+urlpatterns: list = []

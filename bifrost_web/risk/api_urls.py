@@ -1,0 +1,3 @@
+"""REST routes of the risk management service, mounted under /api/v1/."""
+
+urlpatterns: list = []
