@@ -1,6 +1,44 @@
-"""Backtesting on the trading core (same orders, fills, fees and ledger as paper and live)."""
+"""Backtesting: strategies, the event-driven engine, the vectorised fast path and results.
 
+``run(strategy, data, ...)`` backtests a :class:`Strategy` (or a registered strategy name,
+see :data:`STRATEGIES`) and returns a :class:`BacktestRecord`.
+"""
+
+from bifrost.backtest import examples as _examples  # noqa: F401  (registers the example strategies)
+from bifrost.backtest.context import Context, Indicator, LookAheadError
 from bifrost.backtest.engine import BacktestResult, run_backtest
-from bifrost.backtest.strategies import SmaCrossover
+from bifrost.backtest.events import EventEngine, run
+from bifrost.backtest.examples import (
+    BollingerReversion,
+    MacdTrend,
+    MomentumRotation,
+    MultiTimeframeTrendPullback,
+    RsiAtrReversal,
+    SmaCrossover,
+)
+from bifrost.backtest.results import FILL_COLUMNS, ORDER_COLUMNS, BacktestRecord, round_trips
+from bifrost.backtest.strategy import STRATEGIES, Strategy, register_strategy, strategy_class
 
-__all__ = ["BacktestResult", "SmaCrossover", "run_backtest"]
+__all__ = [
+    "FILL_COLUMNS",
+    "ORDER_COLUMNS",
+    "STRATEGIES",
+    "BacktestRecord",
+    "BacktestResult",
+    "BollingerReversion",
+    "Context",
+    "EventEngine",
+    "Indicator",
+    "LookAheadError",
+    "MacdTrend",
+    "MomentumRotation",
+    "MultiTimeframeTrendPullback",
+    "RsiAtrReversal",
+    "SmaCrossover",
+    "Strategy",
+    "register_strategy",
+    "round_trips",
+    "run",
+    "run_backtest",
+    "strategy_class",
+]

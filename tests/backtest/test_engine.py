@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bifrost.backtest import SmaCrossover, run_backtest
+from bifrost.backtest import run_backtest
+from bifrost.backtest.strategies import SmaCrossover
 from bifrost.core.errors import InvalidInput
 from bifrost.execution import BasisPointsFeeModel
 from tests.factories import xnys_daily_bars

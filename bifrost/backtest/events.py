@@ -1,0 +1,417 @@
+"""The event-driven backtest engine.
+
+Every bar of every subscription is an event at the instant it closes. Events are replayed
+in time order (at one instant: base timeframe before coarser ones, then symbols in the
+order given). For a base-timeframe bar the venue first matches the symbol's working
+orders against it, the strategy then hears about what happened (``on_order``,
+``on_fill``) and finally sees the bar (``on_bar``); timers fire after the bars of their
+instant. Orders sent at an instant are eligible from the next bar that opens at or after
+it, so a market order sent on a bar fills at the next bar's open.
+
+The loop does only what an event needs: no per-bar valuation (the equity curve is
+computed afterwards from the fills, exactly), no matching when nothing is working, and no
+call to callbacks the strategy does not define. Same inputs give identical results.
+"""
+
+from __future__ import annotations
+
+import gc
+import math
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from bifrost.backtest.broker import SimBroker
+from bifrost.backtest.context import TIMER_RULES, Context
+from bifrost.backtest.data import BarSeries
+from bifrost.backtest.results import FILL_COLUMNS, ORDER_COLUMNS, BacktestRecord
+from bifrost.backtest.strategy import Strategy, overrides, strategy_class
+from bifrost.core.calendars import get_calendar
+from bifrost.core.errors import InvalidInput
+from bifrost.execution.fees import BasisPointsFeeModel, FeeModel
+from bifrost.execution.slippage import SlippageModel
+from bifrost.marketdata.types import Timeframe, normalize_symbol
+
+__all__ = ["EventEngine", "run"]
+
+
+class EventEngine:
+    """One backtest: series, broker, strategy and the timeline that drives them."""
+
+    def __init__(self, strategy: Strategy, data: Mapping[str, pd.DataFrame], *, timeframe: Timeframe,
+                 broker: SimBroker, calendar: str = "XNYS") -> None:
+        if not data:
+            raise InvalidInput("a backtest needs bars for at least one symbol")
+        self.strategy = strategy
+        self.broker = broker
+        self.calendar = calendar
+        self.timeframe = timeframe
+        self.series: list[BarSeries] = []
+        self.base: dict[str, BarSeries] = {}
+        for symbol, frame in data.items():
+            series = BarSeries(normalize_symbol(symbol), timeframe, frame, calendar=calendar)
+            self._add(series)
+            self.base[series.symbol] = series
+        self.symbols = tuple(self.base)
+        self.indicators: list = []
+        self.timers: list[tuple[str, str]] = []
+        self.now_ns = int(min(s.start_ns[0] for s in self.series))
+        self._synced = -1
+        self.step = -1
+        self.ctx = Context(self)
+
+    def _add(self, series: BarSeries) -> None:
+        series.sid = len(self.series)
+        self.series.append(series)
+
+    def series_for(self, symbol: str | None, timeframe: str | Timeframe | None) -> BarSeries:
+        symbol = self.symbols[0] if symbol is None else normalize_symbol(symbol)
+        tf = self.timeframe if timeframe is None else Timeframe.parse(timeframe)
+        for series in self.series:
+            if series.symbol == symbol and series.timeframe is tf:
+                return series
+        if symbol not in self.base:
+            raise InvalidInput(f"unknown symbol {symbol}: the run has data for {list(self.base)}")
+        raise InvalidInput(f"no {tf.value} subscription for {symbol}; call ctx.subscribe in on_start")
+
+    def subscribe(self, symbol: str, timeframe: Timeframe) -> BarSeries:
+        if symbol not in self.base:
+            raise InvalidInput(f"unknown symbol {symbol}: the run has data for {list(self.base)}")
+        for series in self.series:
+            if series.symbol == symbol and series.timeframe is timeframe:
+                return series
+        series = self.base[symbol].coarser(timeframe)
+        self._add(series)
+        return series
+
+    def add_timer(self, name: str, rule: str) -> None:
+        if rule not in TIMER_RULES:
+            try:
+                step = pd.Timedelta(rule)
+            except (ValueError, TypeError):
+                raise InvalidInput(f"unknown timer rule {rule!r}; use one of {TIMER_RULES} or an interval like '1h'"
+                                   ) from None
+            if step <= pd.Timedelta(0):
+                raise InvalidInput(f"timer interval must be positive, was {rule!r}")
+        self.timers.append((name, rule))
+
+    def sync_prices(self) -> None:
+        """Bring the broker's last prices up to the current instant (once per step)."""
+        if self._synced == self.step:
+            return
+        last = self.broker.last
+        for symbol, series in self.base.items():
+            if series.i >= 0:
+                last[symbol] = series.close[series.i]
+        self._synced = self.step
+
+    # ------------------------------------------------------------------ timeline
+
+    def _timeline(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        ends = np.concatenate([s.end_ns for s in self.series])
+        sids = np.concatenate([np.full(len(s), s.sid, dtype=np.int64) for s in self.series])
+        idx = np.concatenate([np.arange(len(s), dtype=np.int64) for s in self.series])
+        rank = np.concatenate([np.full(len(s), (0 if s.base else s.timeframe.minutes) * 10_000 + s.sid,
+                                       dtype=np.int64) for s in self.series])
+        if len(self.series) == 1:
+            return ends, sids, idx
+        order = np.lexsort((rank, ends))
+        return ends[order], sids[order], idx[order]
+
+    def _timer_instants(self, steps: np.ndarray) -> list[tuple[int, str]]:
+        """(step index, timer name) pairs, in firing order."""
+        fires: list[tuple[int, int, str]] = []
+        if not self.timers or not len(steps):
+            return []
+        cal = get_calendar(self.calendar)
+        tz = cal.tz
+        closes = cal.closes_nanos
+        opens = cal.opens_nanos
+        session_of = np.searchsorted(closes, steps, side="left")  # the session each instant belongs to
+        session_of = np.minimum(session_of, len(closes) - 1)
+        labels = pd.DatetimeIndex(cal.sessions[session_of])
+        for order, (name, rule) in enumerate(self.timers):
+            if rule in TIMER_RULES:
+                if rule.startswith("session"):
+                    key = session_of
+                elif rule.startswith("week"):
+                    iso = labels.isocalendar()
+                    key = (iso["year"].to_numpy() * 100 + iso["week"].to_numpy()).astype(np.int64)
+                else:
+                    key = (labels.year * 100 + labels.month).to_numpy().astype(np.int64)
+                change = np.flatnonzero(np.diff(key)) + 1
+                if rule.endswith("start"):
+                    positions = np.concatenate([[0], change])
+                else:
+                    # the last instant of each period; the final period counts only if it is complete
+                    positions = change - 1
+                    last_session = session_of[-1]
+                    if steps[-1] >= closes[last_session] and _period_complete(rule, cal, last_session):
+                        positions = np.concatenate([positions, [len(steps) - 1]])
+            else:
+                interval = pd.Timedelta(rule).value
+                origin = int(opens[session_of[0]]) if len(steps) else 0
+                buckets = (steps - origin) // interval
+                positions = np.concatenate([[0], np.flatnonzero(np.diff(buckets)) + 1])
+            fires.extend((int(p), order, name) for p in positions)
+        del tz
+        fires.sort()
+        return [(step, name) for step, _, name in fires]
+
+    # ------------------------------------------------------------------ the loop
+
+    def run(self, progress: Callable[[int, int], None] | None = None) -> None:
+        strategy = self.strategy
+        ctx = self.ctx
+        strategy.on_start(ctx)
+        ctx._started = True
+        ends, sids, idx = self._timeline()
+        single = len(self.series) == 1
+        steps = ends if single else np.unique(ends)
+        self.steps = steps
+        timer_fires = self._timer_instants(steps)
+        broker = self.broker
+        broker.clock = self
+        on_fill = strategy.on_fill if overrides(strategy, "on_fill") else None
+        on_order = strategy.on_order if overrides(strategy, "on_order") else None
+        broker.reporting = on_fill is not None or on_order is not None
+        n = len(ends)
+        chunk = n if progress is None else max(1, n // 100)
+        state = [0, timer_fires[0][0] if timer_fires else -1, -1, -1]  # next timer, its step, now, step
+        for start in range(0, n, chunk):
+            if progress is not None:
+                progress(start, n)
+            stop = min(n, start + chunk)
+            if single:
+                self._loop_single(start, stop, timer_fires, state, on_order, on_fill)
+            else:
+                self._loop(ends, sids, idx, start, stop, timer_fires, state, on_order, on_fill)
+        if state[1] == state[3] and state[3] >= 0:
+            self._fire_timers(timer_fires, state[0], state[3])
+        if broker.updates:
+            self._dispatch(on_order, on_fill)
+        strategy.on_stop(ctx)
+        if progress is not None:
+            progress(n, n)
+
+    def _loop_single(self, start: int, stop: int, timer_fires, state: list[int], on_order, on_fill) -> None:
+        """The loop for one series: every bar is its own instant."""
+        s = self.series[0]
+        strategy = self.strategy
+        on_bar = strategy.on_bar if overrides(strategy, "on_bar") else None
+        ctx = self.ctx
+        bar = s.bar
+        broker = self.broker
+        working = broker.working
+        updates = broker.updates
+        ends = s.end_ns[start:stop].tolist()
+        starts = s.start_ns[start:stop].tolist()
+        opens, highs, lows, closes, volumes = s.open, s.high, s.low, s.close, s.volume
+        symbol = s.symbol
+        next_timer, timer_step = state[0], state[1]
+        for i in range(start, stop):
+            if timer_step == i - 1 and i > 0:
+                next_timer, timer_step = self._fire_timers(timer_fires, next_timer, i - 1)
+            s.i = i
+            self.step = i
+            if working:
+                now = self.now_ns = ends[i - start]
+                broker.on_bar(symbol, starts[i - start], now, opens[i], highs[i], lows[i], closes[i], volumes[i])
+                self._synced = -1
+                if updates:
+                    self._dispatch(on_order, on_fill)
+            if on_bar is not None:
+                self.now_ns = ends[i - start]
+                on_bar(ctx, bar)
+        state[0], state[1], state[3] = next_timer, timer_step, stop - 1
+
+    def _loop(self, ends, sids, idx, start: int, stop: int, timer_fires, state: list[int], on_order, on_fill) -> None:
+        """The general loop: several series, several events per instant."""
+        strategy = self.strategy
+        on_bar = strategy.on_bar if overrides(strategy, "on_bar") else None
+        ctx = self.ctx
+        broker = self.broker
+        series = self.series
+        working = broker.working
+        updates = broker.updates
+        ends_l = ends[start:stop].tolist()
+        sids_l = sids[start:stop].tolist()
+        idx_l = idx[start:stop].tolist()
+        next_timer, timer_step, now, step = state
+        for k in range(stop - start):
+            end = ends_l[k]
+            if end != now:
+                if step == timer_step and step >= 0:
+                    next_timer, timer_step = self._fire_timers(timer_fires, next_timer, step)
+                now = end
+                step += 1
+                self.now_ns = now
+                self.step = step
+            s = series[sids_l[k]]
+            i = idx_l[k]
+            s.i = i
+            if s.base and working and s.symbol in working:
+                broker.on_bar(s.symbol, int(s.start_ns[i]), now, s.open[i], s.high[i], s.low[i], s.close[i],
+                              s.volume[i])
+                self._synced = -1
+                if updates:
+                    self._dispatch(on_order, on_fill)
+            if on_bar is not None:
+                on_bar(ctx, s.bar)
+        state[:] = [next_timer, timer_step, now, step]
+
+    def _fire_timers(self, fires: list[tuple[int, str]], position: int, step: int) -> tuple[int, int]:
+        on_timer = self.strategy.on_timer
+        self.now_ns = int(self.steps[step])
+        while position < len(fires) and fires[position][0] == step:
+            on_timer(self.ctx, fires[position][1])
+            position += 1
+            if self.broker.updates:
+                self._dispatch(None, None)
+        return position, (fires[position][0] if position < len(fires) else -1)
+
+    def _dispatch(self, on_order, on_fill) -> None:
+        broker = self.broker
+        updates = broker.updates[:]
+        broker.updates.clear()
+        fills = broker.new_fills[:]
+        broker.new_fills.clear()
+        if on_order is not None:
+            for update in updates:
+                on_order(self.ctx, update)
+        if on_fill is not None:
+            for fill in fills:
+                on_fill(self.ctx, fill)
+
+    # ------------------------------------------------------------------ results
+
+    def record(self, *, initial_cash: float, strategy_name: str, benchmark: pd.Series | None) -> BacktestRecord:
+        steps = self.steps
+        broker = self.broker
+        index = pd.DatetimeIndex(steps, tz="UTC", name="ts")
+        fills = pd.DataFrame(broker.fills, columns=list(FILL_COLUMNS))
+        fills["ts"] = pd.to_datetime(fills["ts"].astype("int64"), utc=True)
+        n_steps = len(steps)
+        fill_steps = np.asarray(broker.fill_steps, dtype=np.int64)
+        cash_delta = np.zeros(n_steps)
+        if len(fills):
+            signed = np.where(fills["side"].to_numpy() == "buy", 1.0, -1.0) * fills["quantity"].to_numpy(float)
+            flows = -(signed * fills["price"].to_numpy(float)) - fills["commission"].to_numpy(float) \
+                - fills["fees"].to_numpy(float)
+            np.add.at(cash_delta, fill_steps, flows)
+        cash = initial_cash + np.cumsum(cash_delta)
+        nav = cash.copy()
+        positions = {}
+        closes = {}
+        traded = set(fills["symbol"]) if len(fills) else set()
+        for symbol, series in self.base.items():
+            at = np.searchsorted(series.end_ns, steps, side="right") - 1
+            close = np.where(at >= 0, series.arrays["close"][np.maximum(at, 0)], np.nan)
+            closes[symbol] = close
+            if symbol not in traded:
+                continue
+            mask = (fills["symbol"] == symbol).to_numpy()
+            delta = np.zeros(n_steps)
+            np.add.at(delta, fill_steps[mask], signed[mask])
+            held = np.cumsum(delta)
+            held[np.abs(held) < 1e-9] = 0.0
+            positions[symbol] = held
+            nav += held * np.nan_to_num(close)
+        orders = pd.DataFrame(
+            [(o.id, o.submitted_ns, o.symbol, o.side, o.type, o.qty, o.limit, o.stop, o.status, o.reason)
+             for o in broker.orders.values()], columns=list(ORDER_COLUMNS))
+        orders["ts_submitted"] = pd.to_datetime(orders["ts_submitted"].astype("int64"), utc=True)
+        orders = orders.astype({"quantity": "float64", "limit_price": "float64", "stop_price": "float64"})
+        position_frame = pd.DataFrame(positions, index=index) if positions else None
+        if position_frame is not None:
+            position_frame = position_frame * pd.DataFrame(closes, index=index)[list(positions)].fillna(0.0)
+        return BacktestRecord(
+            equity=pd.Series(nav, index=index, name="equity"), fills=fills, orders=orders,
+            initial_cash=initial_cash, strategy=strategy_name, params=self.strategy.parameters(),
+            engine="bifrost-event", symbols=self.symbols, timeframe=self.timeframe.value, benchmark=benchmark,
+            prices=pd.DataFrame(closes, index=index), positions=position_frame)
+
+
+def _period_complete(rule: str, cal, last_session: int) -> bool:
+    """Whether the calendar session ``last_session`` is the last of its week or month."""
+    sessions = cal.sessions
+    if last_session + 1 >= len(sessions):
+        return True
+    this, following = sessions[last_session], sessions[last_session + 1]
+    if rule.startswith("session"):
+        return True
+    if rule.startswith("week"):
+        return this.isocalendar()[:2] != following.isocalendar()[:2]
+    return (this.year, this.month) != (following.year, following.month)
+
+
+def run(strategy: Strategy | str, data: Mapping[str, pd.DataFrame], *, params: Mapping[str, Any] | None = None,
+        timeframe: Timeframe | str = Timeframe.D1, cash: float | int | str | Decimal = 100_000,
+        fee_model: FeeModel | None = None, commission_bps: float | str | None = None,
+        slippage_model: SlippageModel | None = None, margin: bool = False, leverage_limit: float = 2.0,
+        participation_cap: float | None = None, calendar: str = "XNYS", benchmark: pd.Series | None = None,
+        progress: Callable[[int, int], None] | None = None, allow_short: bool | None = None) -> BacktestRecord:
+    """Backtest ``strategy`` on ``data`` (symbol → bar frame) and return its record.
+
+    Parameters
+    ----------
+    strategy
+        A :class:`Strategy` instance, or the registered name of one (``params`` then
+        configure it).
+    data
+        Bars per symbol at ``timeframe``: columns open, high, low, close, volume and a UTC
+        index of bar starts (daily bars at midnight UTC of the session date).
+    cash
+        Starting cash of the account.
+    fee_model, commission_bps
+        A trading-core fee model, or a commission in basis points of notional
+        (``commission_bps=10`` is 0.1 %); not both.
+    slippage_model
+        A trading-core slippage model applied to taker fills.
+    margin, leverage_limit, allow_short
+        A margin account (shorts allowed, gross exposure up to ``leverage_limit`` × equity)
+        or a cash account (the default: no shorts, buys need the cash).
+    participation_cap
+        Fraction of each bar's volume an order may take.
+    benchmark
+        Benchmark returns, kept on the record for reports.
+    progress
+        Called with (events done, events in all) about a hundred times.
+
+    Raises
+    ------
+    InvalidInput
+        Unknown strategy or parameter, bad bars, conflicting fee settings.
+    """
+    if isinstance(strategy, str):
+        strategy = strategy_class(strategy)(**dict(params or {}))
+    elif params:
+        raise InvalidInput("params are given with a strategy name, not with a strategy instance")
+    if not isinstance(strategy, Strategy):
+        raise InvalidInput(f"{strategy!r} is not a Strategy")
+    if fee_model is not None and commission_bps is not None:
+        raise InvalidInput("give either fee_model or commission_bps, not both")
+    if commission_bps is not None:
+        fee_model = BasisPointsFeeModel(fee_bps=str(commission_bps))
+    try:
+        starting = float(Decimal(str(cash)))
+    except ArithmeticError:
+        raise InvalidInput(f"starting cash must be a number, was {cash!r}") from None
+    if not (starting > 0 and math.isfinite(starting)):
+        raise InvalidInput(f"starting cash must be positive, was {cash}")
+    broker = SimBroker(cash=starting, fee_model=fee_model, slippage_model=slippage_model, margin=margin,
+                       leverage_limit=leverage_limit, participation_cap=participation_cap, calendar=calendar,
+                       allow_short=allow_short)
+    engine = EventEngine(strategy, data, timeframe=Timeframe.parse(timeframe), broker=broker, calendar=calendar)
+    collecting = gc.isenabled()
+    gc.disable()  # the run allocates many small acyclic objects; collect once at the end
+    try:
+        engine.run(progress)
+        return engine.record(initial_cash=starting, strategy_name=strategy.name or type(strategy).__name__,
+                             benchmark=benchmark)
+    finally:
+        if collecting:
+            gc.enable()
