@@ -16,10 +16,31 @@ from bifrost.backtest.examples import (
     RsiAtrReversal,
     SmaCrossover,
 )
+from bifrost.backtest.optimize import (
+    BacktestObjective,
+    Choice,
+    FloatRange,
+    IntRange,
+    LogUniform,
+    SweepResult,
+    optimize,
+    parameter_space,
+)
 from bifrost.backtest.results import FILL_COLUMNS, ORDER_COLUMNS, BacktestRecord, round_trips
 from bifrost.backtest.strategy import STRATEGIES, Strategy, register_strategy, strategy_class
+from bifrost.backtest.walkforward import WalkForwardResult, walk_forward
 
 __all__ = [
+    "BacktestObjective",
+    "Choice",
+    "FloatRange",
+    "IntRange",
+    "LogUniform",
+    "SweepResult",
+    "WalkForwardResult",
+    "optimize",
+    "parameter_space",
+    "walk_forward",
     "FILL_COLUMNS",
     "ORDER_COLUMNS",
     "STRATEGIES",

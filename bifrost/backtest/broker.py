@@ -31,7 +31,7 @@ import math
 from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 
 from bifrost.core.calendars import get_calendar
 from bifrost.core.errors import InvalidInput
@@ -46,6 +46,7 @@ ORDER_TYPES = ("market", "limit", "stop", "stop_limit", "trailing_stop")
 TIFS = ("day", "gtc", "ioc", "fok")
 _STOPS = ("stop", "stop_limit", "trailing_stop")
 _BUY, _SELL = Side.BUY, Side.SELL
+_CENT = Decimal("0.01")
 
 
 @dataclass(slots=True)
@@ -135,6 +136,8 @@ class SimOrder:
 class SimBroker:
     """Simulated exchange and float account for the event engine."""
 
+    every_bar = False  # the engine only shows it bars of symbols with working orders
+
     def __init__(self, *, cash: float, fee_model: FeeModel | None = None, slippage_model: SlippageModel | None = None,
                  margin: bool = False, leverage_limit: float = 2.0, participation_cap: float | None = None,
                  calendar: str = "XNYS", fill_on_zero_volume: bool = False, touch_fills: bool = False,
@@ -164,6 +167,7 @@ class SimBroker:
         self.working: dict[str, list[SimOrder]] = {}  # symbol -> working orders in time priority
         self.fills: list[tuple] = []  # (ts_ns, symbol, side, qty, price, commission, fees, order_id, fill_id)
         self.fill_steps: list[int] = []
+        self.cash_flows: list[float] = []  # cash change of each fill: notional (to the cent), fees
         self.updates: list[OrderUpdate] = []  # pending reports for the strategy
         self.new_fills: list[FillInfo] = []
         self.clock = None  # the engine: now_ns and step
@@ -287,6 +291,16 @@ class SimBroker:
 
     def add_bracket(self, parent_id: str, take_profit: float | None, stop_loss: float | None, tif: str) -> None:
         self._brackets[parent_id] = (take_profit, stop_loss, tif)
+
+    def submit_bracket(self, order_id: str, symbol: str, buy: bool, qty: float, order_type: str, tif: str,
+                       now_ns: int, *, limit: float | None, take_profit: float | None, stop_loss: float | None,
+                       tag: str = "") -> SimOrder:
+        """An entry whose take profit (limit) and stop loss (stop) go out, GTC and one-cancels-other,
+        when it has filled completely."""
+        order = self.submit(order_id, symbol, buy, qty, order_type, tif, now_ns, limit=limit, tag=tag)
+        if order.status != "rejected":
+            self.add_bracket(order_id, take_profit, stop_loss, "gtc")
+        return order
 
     # ------------------------------------------------------------------ trailing stops
 
@@ -421,7 +435,11 @@ class SimBroker:
         symbol = order.symbol
         signed = quantity if buy else -quantity
         self.positions[symbol] = self.positions.get(symbol, 0.0) + signed
-        self.cash -= signed * price + commission + fees
+        # the ledger books the notional rounded to the cent (half even), so does the account
+        notional = float((Decimal(repr(price)) * Decimal(repr(quantity))).quantize(_CENT, ROUND_HALF_EVEN))
+        flow = (-notional if buy else notional) - commission - fees
+        self.cash += flow
+        self.cash_flows.append(flow)
         fill_id = f"{order.id}-{order.fill_count}"
         self.fills.append((ts_ns, symbol, "buy" if buy else "sell", quantity, price, commission, fees, order.id,
                            fill_id))

@@ -276,10 +276,24 @@ class Context:
         if take_profit is not None and reference == reference and (take_profit <= reference if buy else
                                                                    take_profit >= reference):
             raise InvalidInput(f"take profit {take_profit} must be {'above' if buy else 'below'} the entry {reference}")
-        order_id = self.order(symbol, side, quantity, type=type, limit=limit, tif=tif, tag=tag or "bracket")
-        if order_id is not None:
-            self.broker.add_bracket(order_id, take_profit, stop_loss, tif)
-        return order_id
+        if side not in ("buy", "sell"):
+            raise InvalidInput(f"side must be buy or sell, was {side!r}")
+        if type not in ("market", "limit"):
+            raise InvalidInput(f"a bracket entry is a market or limit order, not {type!r}")
+        if not (quantity > 0 and math.isfinite(quantity)):
+            raise InvalidInput(f"order quantity must be positive, was {quantity}")
+        symbol = normalize_symbol(symbol)
+        if symbol not in self._engine.base:
+            raise InvalidInput(f"unknown symbol {symbol}: the run has data for {list(self._engine.base)}")
+        self._sync()
+        order = self.broker.submit_bracket(self._next_id(tag or "bracket"), symbol, buy, float(quantity), type, tif,
+                                           self._engine.now_ns, limit=limit, take_profit=take_profit,
+                                           stop_loss=stop_loss, tag=tag)
+        if order.status == "rejected":
+            self.rejections.append(order.reason)
+            self.log(f"order {order.id} refused: {order.reason}")
+            return None
+        return order.id
 
     def cancel(self, order_id: str) -> bool:
         return self.broker.cancel(order_id, self._engine.now_ns)

@@ -15,6 +15,7 @@ call to callbacks the strategy does not define. Same inputs give identical resul
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import math
 from collections.abc import Callable, Mapping
@@ -175,20 +176,26 @@ class EventEngine:
         timer_fires = self._timer_instants(steps)
         broker = self.broker
         broker.clock = self
+        if hasattr(broker, "begin"):
+            broker.begin(self.now_ns, self.symbols)
         on_fill = strategy.on_fill if overrides(strategy, "on_fill") else None
         on_order = strategy.on_order if overrides(strategy, "on_order") else None
         broker.reporting = on_fill is not None or on_order is not None
         n = len(ends)
         chunk = n if progress is None else max(1, n // 100)
         state = [0, timer_fires[0][0] if timer_fires else -1, -1, -1]  # next timer, its step, now, step
-        for start in range(0, n, chunk):
+        start = 0
+        while start < n:
             if progress is not None:
                 progress(start, n)
             stop = min(n, start + chunk)
+            if not single and stop < n:  # never split the events of one instant
+                stop = int(np.searchsorted(ends, ends[stop - 1], side="right"))
             if single:
                 self._loop_single(start, stop, timer_fires, state, on_order, on_fill)
             else:
                 self._loop(ends, sids, idx, start, stop, timer_fires, state, on_order, on_fill)
+            start = stop
         if state[1] == state[3] and state[3] >= 0:
             self._fire_timers(timer_fires, state[0], state[3])
         if broker.updates:
@@ -211,13 +218,14 @@ class EventEngine:
         starts = s.start_ns[start:stop].tolist()
         opens, highs, lows, closes, volumes = s.open, s.high, s.low, s.close, s.volume
         symbol = s.symbol
+        every_bar = broker.every_bar
         next_timer, timer_step = state[0], state[1]
         for i in range(start, stop):
             if timer_step == i - 1 and i > 0:
                 next_timer, timer_step = self._fire_timers(timer_fires, next_timer, i - 1)
             s.i = i
             self.step = i
-            if working:
+            if working or every_bar:
                 now = self.now_ns = ends[i - start]
                 broker.on_bar(symbol, starts[i - start], now, opens[i], highs[i], lows[i], closes[i], volumes[i])
                 self._synced = -1
@@ -237,11 +245,13 @@ class EventEngine:
         series = self.series
         working = broker.working
         updates = broker.updates
+        every_bar = broker.every_bar
         ends_l = ends[start:stop].tolist()
         sids_l = sids[start:stop].tolist()
         idx_l = idx[start:stop].tolist()
         next_timer, timer_step, now, step = state
-        for k in range(stop - start):
+        count = stop - start
+        for k in range(count):
             end = ends_l[k]
             if end != now:
                 if step == timer_step and step >= 0:
@@ -250,10 +260,13 @@ class EventEngine:
                 step += 1
                 self.now_ns = now
                 self.step = step
+                j = k  # every bar closing at this instant is visible to every callback of the instant
+                while j < count and ends_l[j] == now:
+                    series[sids_l[j]].i = idx_l[j]
+                    j += 1
             s = series[sids_l[k]]
             i = idx_l[k]
-            s.i = i
-            if s.base and working and s.symbol in working:
+            if s.base and (every_bar or (working and s.symbol in working)):
                 broker.on_bar(s.symbol, int(s.start_ns[i]), now, s.open[i], s.high[i], s.low[i], s.close[i],
                               s.volume[i])
                 self._synced = -1
@@ -299,9 +312,7 @@ class EventEngine:
         cash_delta = np.zeros(n_steps)
         if len(fills):
             signed = np.where(fills["side"].to_numpy() == "buy", 1.0, -1.0) * fills["quantity"].to_numpy(float)
-            flows = -(signed * fills["price"].to_numpy(float)) - fills["commission"].to_numpy(float) \
-                - fills["fees"].to_numpy(float)
-            np.add.at(cash_delta, fill_steps, flows)
+            np.add.at(cash_delta, fill_steps, np.asarray(broker.cash_flows, dtype="float64"))
         cash = initial_cash + np.cumsum(cash_delta)
         nav = cash.copy()
         positions = {}
@@ -353,7 +364,8 @@ def run(strategy: Strategy | str, data: Mapping[str, pd.DataFrame], *, params: M
         fee_model: FeeModel | None = None, commission_bps: float | str | None = None,
         slippage_model: SlippageModel | None = None, margin: bool = False, leverage_limit: float = 2.0,
         participation_cap: float | None = None, calendar: str = "XNYS", benchmark: pd.Series | None = None,
-        progress: Callable[[int, int], None] | None = None, allow_short: bool | None = None) -> BacktestRecord:
+        progress: Callable[[int, int], None] | None = None, allow_short: bool | None = None,
+        broker: str = "sim") -> BacktestRecord:
     """Backtest ``strategy`` on ``data`` (symbol → bar frame) and return its record.
 
     Parameters
@@ -380,6 +392,10 @@ def run(strategy: Strategy | str, data: Mapping[str, pd.DataFrame], *, params: M
         Benchmark returns, kept on the record for reports.
     progress
         Called with (events done, events in all) about a hundred times.
+    broker
+        ``"sim"`` (the default): the simulated broker, the paper exchange's fill rules on
+        float arrays. ``"core"``: the trading core itself (TradingEngine, PaperExchange,
+        Decimal ledger with tax lots), slower; its ledger is on ``record.ledger``.
 
     Raises
     ------
@@ -402,16 +418,27 @@ def run(strategy: Strategy | str, data: Mapping[str, pd.DataFrame], *, params: M
         raise InvalidInput(f"starting cash must be a number, was {cash!r}") from None
     if not (starting > 0 and math.isfinite(starting)):
         raise InvalidInput(f"starting cash must be positive, was {cash}")
-    broker = SimBroker(cash=starting, fee_model=fee_model, slippage_model=slippage_model, margin=margin,
-                       leverage_limit=leverage_limit, participation_cap=participation_cap, calendar=calendar,
-                       allow_short=allow_short)
-    engine = EventEngine(strategy, data, timeframe=Timeframe.parse(timeframe), broker=broker, calendar=calendar)
+    if broker == "sim":
+        venue = SimBroker(cash=starting, fee_model=fee_model, slippage_model=slippage_model, margin=margin,
+                          leverage_limit=leverage_limit, participation_cap=participation_cap, calendar=calendar,
+                          allow_short=allow_short)
+    elif broker == "core":
+        from bifrost.backtest.core import CoreBroker
+
+        venue = CoreBroker(cash=starting, fee_model=fee_model, slippage_model=slippage_model, margin=margin,
+                           leverage_limit=leverage_limit, participation_cap=participation_cap, calendar=calendar)
+    else:
+        raise InvalidInput(f"unknown broker {broker!r}; use 'sim' or 'core'")
+    engine = EventEngine(strategy, data, timeframe=Timeframe.parse(timeframe), broker=venue, calendar=calendar)
     collecting = gc.isenabled()
     gc.disable()  # the run allocates many small acyclic objects; collect once at the end
     try:
         engine.run(progress)
-        return engine.record(initial_cash=starting, strategy_name=strategy.name or type(strategy).__name__,
-                             benchmark=benchmark)
+        record = engine.record(initial_cash=starting, strategy_name=strategy.name or type(strategy).__name__,
+                               benchmark=benchmark)
+        if broker == "core":
+            record = dataclasses.replace(record, ledger=venue.ledger)
+        return record
     finally:
         if collecting:
             gc.enable()

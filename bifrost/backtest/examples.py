@@ -15,6 +15,7 @@ Each is registered by name for the CLI, the API and parameter sweeps:
 from __future__ import annotations
 
 import math
+from decimal import Decimal
 
 import numpy as np
 
@@ -24,6 +25,11 @@ from bifrost.orders.sizing import percent_of_equity_shares, volatility_shares
 
 __all__ = ["BollingerReversion", "MacdTrend", "MomentumRotation", "MultiTimeframeTrendPullback", "RsiAtrReversal",
            "SmaCrossover"]
+
+
+def _d(value: float, places: int = 6) -> Decimal:
+    """A float from the run (equity, a price, an ATR) as the Decimal the sizing helpers take."""
+    return Decimal(repr(round(float(value), places)))
 
 
 def _positive(owner: str, **values: float) -> None:
@@ -85,7 +91,7 @@ class BollingerReversion(Strategy):
         held = ctx.position(bar.symbol)
         close = bar.close
         if held == 0 and close < self.lower[0] and not ctx.open_orders(bar.symbol):
-            shares = int(percent_of_equity_shares(round(ctx.equity, 2), self.p.equity_pct, close))
+            shares = int(percent_of_equity_shares(_d(ctx.equity, 2), _d(self.p.equity_pct), _d(close)))
             if shares:
                 ctx.buy(bar.symbol, shares)
         elif held > 0 and close >= self.middle[0]:
@@ -112,7 +118,7 @@ class MacdTrend(Strategy):
         h0, h1 = self.hist[0], self.hist[-1]
         held = ctx.position(bar.symbol)
         if h1 <= 0 < h0 and held == 0:
-            shares = int(percent_of_equity_shares(round(ctx.equity, 2), self.p.equity_pct, bar.close))
+            shares = int(percent_of_equity_shares(_d(ctx.equity, 2), _d(self.p.equity_pct), _d(bar.close)))
             if shares:
                 ctx.buy(bar.symbol, shares)
         elif h1 >= 0 > h0 and held > 0:
@@ -144,8 +150,8 @@ class RsiAtrReversal(Strategy):
         rsi, atr = self.rsi[0], self.atr[0]
         if not (rsi < self.p.oversold and atr > 0):
             return
-        shares = int(volatility_shares(round(ctx.equity, 2), round(atr, 6), risk_fraction=self.p.risk_pct / 100,
-                                       atr_multiple=self.p.stop_atr))
+        shares = int(volatility_shares(_d(ctx.equity, 2), _d(atr), risk_fraction=_d(self.p.risk_pct / 100),
+                                       atr_multiple=_d(self.p.stop_atr)))
         shares = min(shares, int(ctx.cash * 0.95 // bar.close))
         if shares > 0:
             close = bar.close
@@ -188,7 +194,7 @@ class MultiTimeframeTrendPullback(Strategy):
         rsi = self.rsi[0]
         if held == 0:
             if self.uptrend() and rsi < self.p.entry_rsi and not ctx.open_orders(self.symbol):
-                shares = int(percent_of_equity_shares(round(ctx.equity, 2), self.p.equity_pct, bar.close))
+                shares = int(percent_of_equity_shares(_d(ctx.equity, 2), _d(self.p.equity_pct), _d(bar.close)))
                 if shares:
                     ctx.buy(self.symbol, shares)
         elif rsi > self.p.exit_rsi or not self.uptrend():

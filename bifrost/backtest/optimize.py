@@ -485,7 +485,11 @@ def _sweep_result(candidates: list[Params], results: list[dict[str, Any]], *, di
             notes.append("deflated Sharpe ratio not computed: the best trial's returns are constant")
         usable = len(returns) - len(returns) % n_partitions
         if len(results) >= 2 and usable >= max(4, n_partitions):
-            pbo = probability_of_backtest_overfitting(returns.iloc[len(returns) - usable:], n_partitions=n_partitions)
+            # A trial flat over some blocks (no position) makes the analytics evaluate sign(0) * inf inside an
+            # np.where that discards it; silence that harmless warning rather than fail the sweep.
+            with np.errstate(invalid="ignore"):
+                pbo = probability_of_backtest_overfitting(returns.iloc[len(returns) - usable:],
+                                                          n_partitions=n_partitions)
         else:
             notes.append(f"PBO not computed: needs at least 2 trials and {n_partitions} return rows")
     elif trial_returns:

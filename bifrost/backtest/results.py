@@ -72,7 +72,8 @@ class BacktestRecord:
     timeframe: str = "1d"
     benchmark: pd.Series | None = None
     prices: pd.DataFrame | None = None  # closes per symbol, for trade markers and exposure
-    positions: pd.DataFrame | None = None  # shares held per symbol after each bar time
+    positions: pd.DataFrame | None = None  # value held per symbol after each bar time
+    ledger: Any = field(default=None, compare=False, repr=False)  # the Decimal ledger, when the core broker ran
 
     def __post_init__(self) -> None:
         if not isinstance(self.equity, pd.Series) or self.equity.empty:

@@ -133,11 +133,13 @@ class TradingEngine:
     def open_orders(self) -> list[Order]:
         return list(self._open.values())
 
-    def _reserved_cash(self) -> Decimal:
-        """Cash committed to open buy orders at their limit or last price."""
+    def _reserved_cash(self, excluding: str | None = None) -> Decimal:
+        """Cash committed to open buy orders at their limit or last price (but ``excluding``)."""
         total = Decimal(0)
         for order in self._open.values():
             request = order.request
+            if request.client_order_id == excluding:
+                continue
             if request.side.value != "buy":
                 continue
             price = request.limit_price or self.market.last_prices.get(request.symbol)
@@ -145,8 +147,10 @@ class TradingEngine:
                 total += order.leaves_quantity * price
         return total
 
-    def context(self, now: datetime) -> PreTradeContext:
-        cash = self.ledger.cash() - self._reserved_cash()
+    def context(self, now: datetime, *, excluding: str | None = None) -> PreTradeContext:
+        """What the pre-trade checks see; ``excluding`` is the order being checked, whose own
+        cost is not yet committed."""
+        cash = self.ledger.cash() - self._reserved_cash(excluding)
         positions = {s: p.quantity for s, p in self.ledger.positions().items()}
         return PreTradeContext(
             portfolio_id=self.portfolio_id, now=now,
@@ -183,7 +187,7 @@ class TradingEngine:
             self.listener.order_created(order)
         self._apply(order, OrderEvent(client_order_id=request.client_order_id, kind=EventKind.SUBMITTED,
                                       ts_event=now), now)
-        check = self.pretrade.check(request, self.context(now))
+        check = self.pretrade.check(request, self.context(now, excluding=request.client_order_id))
         if check.decision is Decision.REJECT:
             reasons = "; ".join(f.message for f in check.findings if f.severity is Decision.REJECT)
             self._apply(order, OrderEvent(client_order_id=request.client_order_id, kind=EventKind.REJECTED,

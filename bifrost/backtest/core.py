@@ -1,0 +1,207 @@
+"""A backtest broker on the trading core itself: TradingEngine, PaperExchange and Ledger.
+
+``run(..., broker="core")`` replays a strategy through exactly what paper trading runs:
+the pre-trade chain, the order state machine, bracket and OCO groups, the paper exchange
+(fills, fees, slippage) and the double-entry ``Decimal`` ledger with tax lots. It is
+slower than the simulated broker (every bar goes through the exchange and every fill is
+posted to the ledger) and is what the simulated broker is checked against
+(``tests/backtest/test_event_parity.py``); use it when a backtest must produce a ledger.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import ROUND_HALF_EVEN, Decimal
+
+from bifrost.backtest.broker import FillInfo, OrderUpdate, SimOrder
+from bifrost.core.errors import InvalidInput, OrderRejected
+from bifrost.core.money import decimal_from_float
+from bifrost.core.time import SimulatedClock
+from bifrost.execution import FeeModel, PaperExchange, SlippageModel
+from bifrost.orders.groups import make_bracket
+from bifrost.orders.types import OrderRequest
+from bifrost.portfolio import Deposit, Ledger, LedgerConfig
+from bifrost.trading.engine import MarketView, TradingEngine
+
+__all__ = ["CoreBroker"]
+
+_KINDS = {"accepted", "triggered", "partially_filled", "filled", "cancelled", "rejected", "expired"}
+_TERMINAL = {"filled", "cancelled", "rejected", "expired"}
+
+
+def _dt(ns: int) -> datetime:
+    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=ns // 1000)
+
+
+class CoreBroker:
+    """The event engine's broker interface over a :class:`TradingEngine`."""
+
+    every_bar = True
+
+    def __init__(self, *, cash: float, fee_model: FeeModel | None = None, slippage_model: SlippageModel | None = None,
+                 margin: bool = False, leverage_limit: float = 2.0, participation_cap: float | None = None,
+                 calendar: str = "XNYS") -> None:
+        self.initial_cash = Decimal(repr(float(cash)))
+        self.margin = margin
+        self.leverage_limit = float(leverage_limit)
+        self.venue = PaperExchange(fee_model, slippage_model, calendar=calendar, participation_cap=participation_cap)
+        self.ledger = Ledger(LedgerConfig(margin=margin, leverage_limit=Decimal(repr(float(leverage_limit)))))
+        self.sim_clock: SimulatedClock | None = None
+        self.engine: TradingEngine | None = None
+        self.clock = None
+        self.reporting = True
+        self.last: dict[str, float] = {}
+        self.orders: dict[str, SimOrder] = {}
+        self.working: dict[str, list[SimOrder]] = {}
+        self.fills: list[tuple] = []
+        self.fill_steps: list[int] = []
+        self.cash_flows: list[float] = []
+        self.updates: list[OrderUpdate] = []
+        self.new_fills: list[FillInfo] = []
+
+    def begin(self, start_ns: int, symbols: tuple[str, ...]) -> None:
+        """Open the account just before the first bar."""
+        first = _dt(start_ns) - timedelta(seconds=1)
+        self.sim_clock = SimulatedClock(first)
+        self.ledger.post(Deposit(entry_id="initial-cash", ts_event=first, amount=self.initial_cash))
+        self.engine = TradingEngine(portfolio_id="backtest", ledger=self.ledger, venue=self.venue,
+                                    clock=self.sim_clock,
+                                    market=MarketView(last_prices={}, known_symbols=set(symbols),
+                                                      market_open=lambda ts: True),
+                                    listener=self)
+
+    def _advance(self, ns: int) -> None:
+        instant = _dt(ns)
+        if instant > self.sim_clock.now():
+            self.sim_clock.advance_to(instant)
+
+    # ------------------------------------------------------------------ account
+
+    @property
+    def cash(self) -> float:
+        return float(self.ledger.cash())
+
+    @property
+    def positions(self) -> dict[str, float]:
+        return {s: float(p.quantity) for s, p in self.ledger.positions().items() if p.quantity}
+
+    def equity(self) -> float:
+        return self.cash + sum(q * self.last.get(s, 0.0) for s, q in self.positions.items())
+
+    # ------------------------------------------------------------------ orders
+
+    def _sync_market(self) -> None:
+        self.engine.update_prices({s: decimal_from_float(p) for s, p in self.last.items()})
+
+    def submit(self, order_id: str, symbol: str, buy: bool, qty: float, order_type: str, tif: str, now_ns: int, *,
+               limit: float | None = None, stop: float | None = None, trail_amount: float | None = None,
+               trail_percent: float | None = None, tag: str = "", check: bool = True) -> SimOrder:
+        request = self._request(order_id, symbol, buy, qty, order_type, tif, limit, stop, trail_amount, trail_percent,
+                                tag)
+        return self._send(request, now_ns, lambda: self.engine.submit(request))
+
+    def submit_bracket(self, order_id: str, symbol: str, buy: bool, qty: float, order_type: str, tif: str,
+                       now_ns: int, *, limit: float | None, take_profit: float | None, stop_loss: float | None,
+                       tag: str = "") -> SimOrder:
+        if take_profit is None or stop_loss is None:
+            raise InvalidInput("the trading core's brackets need both a take profit and a stop loss")
+        entry = self._request(order_id, symbol, buy, qty, order_type, tif, limit, None, None, None, tag)
+        self._advance(now_ns)
+        self._sync_market()
+        bracket = make_bracket(entry, take_profit_price=decimal_from_float(take_profit),
+                               stop_loss_price=decimal_from_float(stop_loss),
+                               reference_price=decimal_from_float(limit if limit is not None else self.last[symbol]),
+                               take_profit_id=f"{order_id}-tp", stop_loss_id=f"{order_id}-sl")
+        return self._send(entry, now_ns, lambda: self.engine.submit_bracket(bracket))
+
+    @staticmethod
+    def _request(order_id, symbol, buy, qty, order_type, tif, limit, stop, trail_amount, trail_percent,
+                 tag) -> OrderRequest:
+        def dec(value: float | None) -> Decimal | None:
+            return None if value is None else decimal_from_float(value)
+
+        return OrderRequest(client_order_id=order_id, symbol=symbol, side="buy" if buy else "sell",
+                            quantity=Decimal(repr(float(qty))), order_type=order_type, time_in_force=tif,
+                            limit_price=dec(limit), stop_price=dec(stop), trail_amount=dec(trail_amount),
+                            trail_percent=dec(trail_percent), tag=tag)
+
+    def _send(self, request: OrderRequest, now_ns: int, send) -> SimOrder:
+        self._advance(now_ns)
+        self._sync_market()
+        try:
+            send()
+        except OrderRejected:
+            pass  # the listener has recorded the rejection and its reasons
+        return self.orders[request.client_order_id]
+
+    def add_bracket(self, parent_id: str, take_profit: float | None, stop_loss: float | None, tif: str) -> None:
+        raise InvalidInput("use submit_bracket with the trading core")
+
+    def cancel(self, order_id: str, now_ns: int, reason: str = "cancelled by the strategy") -> bool:
+        order = self.orders.get(order_id)
+        if order is None:
+            raise InvalidInput(f"unknown order id {order_id!r}")
+        if order.done:
+            return False
+        self._advance(now_ns)
+        self.engine.cancel(order_id)
+        return True
+
+    # ------------------------------------------------------------------ bars
+
+    def on_bar(self, symbol: str, start_ns: int, end_ns: int, o: float, h: float, lo: float, c: float,
+               v: float) -> None:
+        self._advance(end_ns)
+        self.engine.on_bar(symbol, _dt(start_ns), o, h, lo, c, v, bar_end=_dt(end_ns))
+        self.last[symbol] = c
+
+    # ------------------------------------------------------------------ engine listener
+
+    def order_created(self, order) -> None:
+        r = order.request
+        mirror = SimOrder(r.client_order_id, r.symbol, r.side.value == "buy", float(r.quantity),
+                          r.order_type.value, r.time_in_force.value,
+                          limit=None if r.limit_price is None else float(r.limit_price),
+                          stop=None if r.stop_price is None else float(r.stop_price),
+                          trail_amount=None if r.trail_amount is None else float(r.trail_amount),
+                          trail_percent=None if r.trail_percent is None else float(r.trail_percent),
+                          submitted_ns=self.clock.now_ns, close_ns=None, tag=r.tag)
+        mirror.status = "new"
+        mirror.parent = r.parent_id
+        self.orders[r.client_order_id] = mirror
+
+    def event_applied(self, order, event, ts_recorded: datetime) -> None:
+        mirror = self.orders[order.client_order_id]
+        kind = event.kind.value
+        ts_ns = int(event.ts_event.timestamp() * 1_000_000) * 1000
+        if kind == "accepted":
+            self.working.setdefault(mirror.symbol, []).append(mirror)
+        if kind in _TERMINAL:
+            orders = self.working.get(mirror.symbol)
+            if orders and mirror in orders:
+                orders.remove(mirror)
+                if not orders:
+                    del self.working[mirror.symbol]
+        if kind in _KINDS:
+            mirror.status = kind if kind != "triggered" else mirror.status
+            mirror.reason = event.reason or mirror.reason
+            mirror.filled = float(order.filled_quantity)
+            if self.reporting:
+                self.updates.append(OrderUpdate(mirror.id, mirror.symbol, kind, ts_ns, event.reason or "",
+                                                mirror.filled))
+
+    def entry_posted(self, entry, fill) -> None:
+        if fill is None:
+            return
+        ts_ns = int(fill.ts_event.timestamp() * 1_000_000) * 1000
+        side = fill.side.value
+        row = (ts_ns, fill.symbol, side, float(fill.quantity), float(fill.price), float(fill.commission),
+               float(fill.fees), fill.client_order_id, fill.fill_id)
+        self.fills.append(row)
+        self.fill_steps.append(self.clock.step)
+        notional = (fill.quantity * fill.price).quantize(Decimal("0.01"), ROUND_HALF_EVEN)
+        flow = (-notional if side == "buy" else notional) - fill.commission - fill.fees
+        self.cash_flows.append(float(flow))
+        if self.reporting:
+            self.new_fills.append(FillInfo(fill.fill_id, fill.client_order_id, fill.symbol, side, row[3], row[4],
+                                           row[5], row[6], ts_ns, fill.liquidity.value))
