@@ -36,7 +36,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from bifrost.core.calendars import get_calendar
 from bifrost.core.errors import InvalidInput
 from bifrost.core.money import decimal_from_float
-from bifrost.execution.fees import FeeModel, ZeroFeeModel
+from bifrost.execution.fees import BasisPointsFeeModel, FeeModel, ZeroFeeModel
 from bifrost.execution.slippage import NoSlippage, SlippageModel
 from bifrost.orders.types import Liquidity, Side
 
@@ -47,6 +47,14 @@ TIFS = ("day", "gtc", "ioc", "fok")
 _STOPS = ("stop", "stop_limit", "trailing_stop")
 _BUY, _SELL = Side.BUY, Side.SELL
 _CENT = Decimal("0.01")
+
+
+def _half_even_div(numerator: int, denominator: int) -> int:
+    """``numerator / denominator`` rounded half to even (integers, denominator > 0)."""
+    q, r = divmod(numerator, denominator)
+    if 2 * r > denominator or (2 * r == denominator and q % 2):
+        q += 1
+    return q
 
 
 @dataclass(slots=True)
@@ -80,6 +88,17 @@ class FillInfo:
     fees: float
     ts_ns: int
     liquidity: str
+
+
+def _integer_bps_tenths(model: FeeModel) -> int | None:
+    """Tenths of a basis point, for fee models that integer arithmetic reproduces exactly."""
+    if isinstance(model, ZeroFeeModel):
+        return 0
+    if type(model) is BasisPointsFeeModel and model.min_per_order == 0 and model.currency == "USD":
+        tenths = model.fee_bps * 10
+        if tenths == tenths.to_integral_value() and tenths >= 0:
+            return int(tenths)
+    return None
 
 
 class SimOrder:
@@ -151,6 +170,7 @@ class SimBroker:
         self.cash = float(cash)
         self.fee_model = fee_model if fee_model is not None else ZeroFeeModel()
         self._free_fees = isinstance(self.fee_model, ZeroFeeModel)
+        self._bps_tenths = _integer_bps_tenths(self.fee_model)
         self.slippage_model = slippage_model if slippage_model is not None else NoSlippage()
         self._no_slippage = isinstance(self.slippage_model, NoSlippage)
         self.margin = margin
@@ -409,34 +429,26 @@ class SimBroker:
         first = order.filled == 0
         order.fill_count += 1
         order.filled += quantity
-        if self._free_fees:
-            commission = fees = 0.0
+        exact = self._exact_cents(price, quantity) if first and self._bps_tenths is not None else None
+        if exact is not None:
+            # integer micro-dollars: the same cents as the Decimal fee model and ledger, faster
+            micro, notional_micro = exact
+            price = micro / 1_000_000
+            notional = _half_even_div(notional_micro, 10_000) / 100
+            commission = _half_even_div(notional_micro * self._bps_tenths, 1_000_000_000) / 100
+            fees = 0.0
+            order.notional = Decimal(notional_micro).scaleb(-6)
+            order.commission_charged = Decimal(repr(commission))
         else:
-            d_price = decimal_from_float(price)
-            d_qty = Decimal(repr(quantity))
-            liquidity = Liquidity.TAKER if taker else Liquidity.MAKER
-            ts = datetime.fromtimestamp(ts_ns / 1e9, UTC)
-            order.notional += d_qty * d_price
-            model = self.fee_model
-            if first:
-                b = model.fees(side=side, quantity=d_qty, price=d_price, liquidity=liquidity, ts=ts)
-                commission_d, regulatory_d, exchange_d = b.commission, b.regulatory, b.exchange
+            if self._free_fees:
+                commission = fees = 0.0
             else:
-                total = model.fees(side=side, quantity=Decimal(repr(order.filled)), price=d_price,
-                                   liquidity=liquidity, ts=ts, notional=order.notional)
-                own = model.fees(side=side, quantity=d_qty, price=d_price, liquidity=liquidity, ts=ts)
-                commission_d = max(total.commission - order.commission_charged, Decimal(0))
-                regulatory_d = max(total.regulatory - order.regulatory_charged, Decimal(0))
-                exchange_d = own.exchange
-            order.commission_charged += commission_d
-            order.regulatory_charged += regulatory_d
-            commission = float(commission_d)
-            fees = float(regulatory_d + exchange_d)
+                commission, fees = self._decimal_fees(order, side, quantity, price, taker, ts_ns, first)
+            # the ledger books the notional rounded to the cent (half even), so does the account
+            notional = float((Decimal(repr(price)) * Decimal(repr(quantity))).quantize(_CENT, ROUND_HALF_EVEN))
         symbol = order.symbol
         signed = quantity if buy else -quantity
         self.positions[symbol] = self.positions.get(symbol, 0.0) + signed
-        # the ledger books the notional rounded to the cent (half even), so does the account
-        notional = float((Decimal(repr(price)) * Decimal(repr(quantity))).quantize(_CENT, ROUND_HALF_EVEN))
         flow = (-notional if buy else notional) - commission - fees
         self.cash += flow
         self.cash_flows.append(flow)
@@ -453,6 +465,40 @@ class SimBroker:
         if complete:
             self._finish(order, "filled", ts_ns)
         self._after_fill(order, quantity, ts_ns, complete)
+
+    @staticmethod
+    def _exact_cents(price: float, quantity: float) -> tuple[int, int] | None:
+        """(price in micro-dollars, notional in micro-dollars) when integer arithmetic is exact."""
+        if not quantity.is_integer():
+            return None
+        scaled = price * 1_000_000
+        floor = math.floor(scaled)
+        if abs(scaled - floor - 0.5) < 1e-6:  # a tie in the sixth decimal: let Decimal decide
+            return None
+        micro = floor + 1 if scaled - floor > 0.5 else floor
+        return micro, micro * int(quantity)
+
+    def _decimal_fees(self, order: SimOrder, side: Side, quantity: float, price: float, taker: bool, ts_ns: int,
+                      first: bool) -> tuple[float, float]:
+        d_price = decimal_from_float(price)
+        d_qty = Decimal(repr(quantity))
+        liquidity = Liquidity.TAKER if taker else Liquidity.MAKER
+        ts = datetime.fromtimestamp(ts_ns / 1e9, UTC)
+        order.notional += d_qty * d_price
+        model = self.fee_model
+        if first:
+            b = model.fees(side=side, quantity=d_qty, price=d_price, liquidity=liquidity, ts=ts)
+            commission_d, regulatory_d, exchange_d = b.commission, b.regulatory, b.exchange
+        else:
+            total = model.fees(side=side, quantity=Decimal(repr(order.filled)), price=d_price,
+                               liquidity=liquidity, ts=ts, notional=order.notional)
+            own = model.fees(side=side, quantity=d_qty, price=d_price, liquidity=liquidity, ts=ts)
+            commission_d = max(total.commission - order.commission_charged, Decimal(0))
+            regulatory_d = max(total.regulatory - order.regulatory_charged, Decimal(0))
+            exchange_d = own.exchange
+        order.commission_charged += commission_d
+        order.regulatory_charged += regulatory_d
+        return float(commission_d), float(regulatory_d + exchange_d)
 
     # ------------------------------------------------------------------ brackets and OCO
 

@@ -53,7 +53,8 @@ class Indicator:
         if values.shape != (len(self._s),):
             raise InvalidInput(f"indicator {self.name} returned {values.shape[0] if values.ndim else 0} values "
                                f"for {len(self._s)} bars")
-        self._v = values.tolist()
+        self._v = values
+        self.__class__ = _Unread  # the per-bar list is made on the first read (many are never read per bar)
 
     def __getitem__(self, ago: int) -> float:
         if ago > 0:
@@ -236,9 +237,10 @@ class Context:
             raise InvalidInput(f"a {type} order needs a positive stop price")
         if type == "trailing_stop" and (trail_amount is None) == (trail_percent is None):
             raise InvalidInput("a trailing stop needs exactly one of trail_amount and trail_percent")
-        symbol = normalize_symbol(symbol)
         if symbol not in self._engine.base:
-            raise InvalidInput(f"unknown symbol {symbol}: the run has data for {list(self._engine.base)}")
+            symbol = normalize_symbol(symbol)
+            if symbol not in self._engine.base:
+                raise InvalidInput(f"unknown symbol {symbol}: the run has data for {list(self._engine.base)}")
         self._sync()
         order = self.broker.submit(order_id or self._next_id(tag), symbol, side == "buy", float(quantity), type, tif,
                                    self._engine.now_ns, limit=limit, stop=stop, trail_amount=trail_amount,
@@ -364,6 +366,24 @@ class Context:
             if order_id is not None:
                 ids.append(order_id)
         return ids
+
+
+class _Unread(Indicator):
+    """An indicator whose values are still an array; the first read makes them a list."""
+
+    __slots__ = ()
+
+    def _materialise(self) -> None:
+        self._v = self._v.tolist()
+        self.__class__ = Indicator
+
+    def __getitem__(self, ago: int) -> float:
+        self._materialise()
+        return Indicator.__getitem__(self, ago)
+
+    def values(self) -> np.ndarray:
+        self._materialise()
+        return Indicator.values(self)
 
 
 def _pick(result: Any, output: str | int | None, names: tuple[str, ...] | None, label: str) -> np.ndarray:

@@ -59,10 +59,35 @@ class EventEngine:
         self.symbols = tuple(self.base)
         self.indicators: list = []
         self.timers: list[tuple[str, str]] = []
-        self.now_ns = int(min(s.start_ns[0] for s in self.series))
-        self._synced = -1
-        self.step = -1
+        self._now_ns = int(min(s.start_ns[0] for s in self.series))
+        self._step = -1
+        self._single: BarSeries | None = None
+        self._synced = -2
         self.ctx = Context(self)
+
+    @property
+    def now_ns(self) -> int:
+        """The current instant (UTC nanoseconds): the close of the bars being shown."""
+        s = self._single
+        if s is not None and s.i >= 0:
+            return self._single_ends[s.i]
+        return self._now_ns
+
+    @now_ns.setter
+    def now_ns(self, value: int) -> None:
+        self._now_ns = value
+
+    @property
+    def step(self) -> int:
+        """Index of the current instant among the run's distinct instants."""
+        s = self._single
+        if s is not None:
+            return s.i
+        return self._step
+
+    @step.setter
+    def step(self, value: int) -> None:
+        self._step = value
 
     def _add(self, series: BarSeries) -> None:
         series.sid = len(self.series)
@@ -172,6 +197,10 @@ class EventEngine:
         ends, sids, idx = self._timeline()
         single = len(self.series) == 1
         steps = ends if single else np.unique(ends)
+        if single:
+            self._single_ends = ends.tolist()
+            self._single_starts = self.series[0].start_ns.tolist()
+            self._single = self.series[0]
         self.steps = steps
         timer_fires = self._timer_instants(steps)
         broker = self.broker
@@ -181,6 +210,7 @@ class EventEngine:
         on_fill = strategy.on_fill if overrides(strategy, "on_fill") else None
         on_order = strategy.on_order if overrides(strategy, "on_order") else None
         broker.reporting = on_fill is not None or on_order is not None
+        self._callbacks = (on_order, on_fill)
         n = len(ends)
         chunk = n if progress is None else max(1, n // 100)
         state = [0, timer_fires[0][0] if timer_fires else -1, -1, -1]  # next timer, its step, now, step
@@ -205,7 +235,8 @@ class EventEngine:
             progress(n, n)
 
     def _loop_single(self, start: int, stop: int, timer_fires, state: list[int], on_order, on_fill) -> None:
-        """The loop for one series: every bar is its own instant."""
+        """The loop for one series: every bar is its own instant, so the instant and the step
+        are the series' index (see :attr:`now_ns`) and nothing else changes per bar."""
         s = self.series[0]
         strategy = self.strategy
         on_bar = strategy.on_bar if overrides(strategy, "on_bar") else None
@@ -214,26 +245,27 @@ class EventEngine:
         broker = self.broker
         working = broker.working
         updates = broker.updates
-        ends = s.end_ns[start:stop].tolist()
-        starts = s.start_ns[start:stop].tolist()
+        ends = self._single_ends
+        starts = self._single_starts
         opens, highs, lows, closes, volumes = s.open, s.high, s.low, s.close, s.volume
         symbol = s.symbol
         every_bar = broker.every_bar
         next_timer, timer_step = state[0], state[1]
-        for i in range(start, stop):
-            if timer_step == i - 1 and i > 0:
+        i = start
+        while i < stop:
+            if i > 0 and timer_step == i - 1:  # timers of the previous bar's instant
                 next_timer, timer_step = self._fire_timers(timer_fires, next_timer, i - 1)
-            s.i = i
-            self.step = i
-            if working or every_bar:
-                now = self.now_ns = ends[i - start]
-                broker.on_bar(symbol, starts[i - start], now, opens[i], highs[i], lows[i], closes[i], volumes[i])
-                self._synced = -1
-                if updates:
-                    self._dispatch(on_order, on_fill)
-            if on_bar is not None:
-                self.now_ns = ends[i - start]
-                on_bar(ctx, bar)
+            segment_end = stop if timer_step < i else min(stop, timer_step + 1)
+            for j in range(i, segment_end):
+                s.i = j
+                if working or every_bar:
+                    broker.on_bar(symbol, starts[j], ends[j], opens[j], highs[j], lows[j], closes[j], volumes[j])
+                    self._synced = -1
+                    if updates:
+                        self._dispatch(on_order, on_fill)
+                if on_bar is not None:
+                    on_bar(ctx, bar)
+            i = segment_end
         state[0], state[1], state[3] = next_timer, timer_step, stop - 1
 
     def _loop(self, ends, sids, idx, start: int, stop: int, timer_fires, state: list[int], on_order, on_fill) -> None:
@@ -283,7 +315,7 @@ class EventEngine:
             on_timer(self.ctx, fires[position][1])
             position += 1
             if self.broker.updates:
-                self._dispatch(None, None)
+                self._dispatch(*self._callbacks)
         return position, (fires[position][0] if position < len(fires) else -1)
 
     def _dispatch(self, on_order, on_fill) -> None:
