@@ -6,7 +6,6 @@ see :data:`STRATEGIES`) and returns a :class:`BacktestRecord`.
 
 from bifrost.backtest import examples as _examples  # noqa: F401  (registers the example strategies)
 from bifrost.backtest.context import Context, Indicator, LookAheadError
-from bifrost.backtest.engine import BacktestResult, run_backtest
 from bifrost.backtest.events import EventEngine, run
 from bifrost.backtest.examples import (
     BollingerReversion,
@@ -16,6 +15,7 @@ from bifrost.backtest.examples import (
     RsiAtrReversal,
     SmaCrossover,
 )
+from bifrost.backtest.live import LiveRunner, LiveSession
 from bifrost.backtest.optimize import (
     BacktestObjective,
     Choice,
@@ -45,11 +45,12 @@ __all__ = [
     "ORDER_COLUMNS",
     "STRATEGIES",
     "BacktestRecord",
-    "BacktestResult",
     "BollingerReversion",
     "Context",
     "EventEngine",
     "Indicator",
+    "LiveRunner",
+    "LiveSession",
     "LookAheadError",
     "MacdTrend",
     "MomentumRotation",
@@ -60,6 +61,5 @@ __all__ = [
     "register_strategy",
     "round_trips",
     "run",
-    "run_backtest",
     "strategy_class",
 ]

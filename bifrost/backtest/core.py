@@ -59,8 +59,37 @@ class CoreBroker:
         self.updates: list[OrderUpdate] = []
         self.new_fills: list[FillInfo] = []
 
+    @classmethod
+    def attach(cls, engine: TradingEngine) -> CoreBroker:
+        """Wrap a running trading engine (paper or live): its ledger, venue, clock and pre-trade
+        chain stay as they are; an existing listener keeps receiving every callback."""
+        broker = cls.__new__(cls)
+        broker.initial_cash = engine.ledger.cash()
+        broker.margin = engine.ledger.config.margin
+        broker.leverage_limit = float(engine.ledger.config.leverage_limit)
+        broker.venue = engine.venue
+        broker.ledger = engine.ledger
+        broker.sim_clock = engine.clock if isinstance(engine.clock, SimulatedClock) else None
+        broker.engine = engine
+        broker.clock = None
+        broker.reporting = True
+        broker.last, broker.orders, broker.working = {}, {}, {}
+        broker.fills, broker.fill_steps, broker.cash_flows, broker.updates, broker.new_fills = [], [], [], [], []
+        broker._forward = engine.listener
+        engine.listener = broker
+        for order in engine.open_orders():  # orders already working before the session
+            broker.order_created(order)
+            broker.orders[order.client_order_id].status = order.status.value
+            broker.working.setdefault(order.request.symbol, []).append(broker.orders[order.client_order_id])
+        return broker
+
+    _forward = None
+
     def begin(self, start_ns: int, symbols: tuple[str, ...]) -> None:
-        """Open the account just before the first bar."""
+        """Open the account just before the first bar (unless attached to a running engine)."""
+        if self.engine is not None:
+            self.engine.market.known_symbols = set(self.engine.market.known_symbols) | set(symbols)
+            return
         first = _dt(start_ns) - timedelta(seconds=1)
         self.sim_clock = SimulatedClock(first)
         self.ledger.post(Deposit(entry_id="initial-cash", ts_event=first, amount=self.initial_cash))
@@ -71,6 +100,8 @@ class CoreBroker:
                                     listener=self)
 
     def _advance(self, ns: int) -> None:
+        if self.sim_clock is None:  # wall clock: time moves by itself
+            return
         instant = _dt(ns)
         if instant > self.sim_clock.now():
             self.sim_clock.advance_to(instant)
@@ -152,12 +183,15 @@ class CoreBroker:
     def on_bar(self, symbol: str, start_ns: int, end_ns: int, o: float, h: float, lo: float, c: float,
                v: float) -> None:
         self._advance(end_ns)
-        self.engine.on_bar(symbol, _dt(start_ns), o, h, lo, c, v, bar_end=_dt(end_ns))
+        if hasattr(self.venue, "on_bar"):  # a simulated venue matches on bars; a broker reports fills itself
+            self.engine.on_bar(symbol, _dt(start_ns), o, h, lo, c, v, bar_end=_dt(end_ns))
         self.last[symbol] = c
 
     # ------------------------------------------------------------------ engine listener
 
     def order_created(self, order) -> None:
+        if self._forward is not None:
+            self._forward.order_created(order)
         r = order.request
         mirror = SimOrder(r.client_order_id, r.symbol, r.side.value == "buy", float(r.quantity),
                           r.order_type.value, r.time_in_force.value,
@@ -165,13 +199,18 @@ class CoreBroker:
                           stop=None if r.stop_price is None else float(r.stop_price),
                           trail_amount=None if r.trail_amount is None else float(r.trail_amount),
                           trail_percent=None if r.trail_percent is None else float(r.trail_percent),
-                          submitted_ns=self.clock.now_ns, close_ns=None, tag=r.tag)
+                          submitted_ns=self.clock.now_ns if self.clock is not None else 0, close_ns=None,
+                          tag=r.tag)
         mirror.status = "new"
         mirror.parent = r.parent_id
         self.orders[r.client_order_id] = mirror
 
     def event_applied(self, order, event, ts_recorded: datetime) -> None:
-        mirror = self.orders[order.client_order_id]
+        if self._forward is not None:
+            self._forward.event_applied(order, event, ts_recorded)
+        mirror = self.orders.get(order.client_order_id)
+        if mirror is None:
+            return
         kind = event.kind.value
         ts_ns = int(event.ts_event.timestamp() * 1_000_000) * 1000
         if kind == "accepted":
@@ -191,6 +230,8 @@ class CoreBroker:
                                                 mirror.filled))
 
     def entry_posted(self, entry, fill) -> None:
+        if self._forward is not None:
+            self._forward.entry_posted(entry, fill)
         if fill is None:
             return
         ts_ns = int(fill.ts_event.timestamp() * 1_000_000) * 1000
@@ -198,7 +239,7 @@ class CoreBroker:
         row = (ts_ns, fill.symbol, side, float(fill.quantity), float(fill.price), float(fill.commission),
                float(fill.fees), fill.client_order_id, fill.fill_id)
         self.fills.append(row)
-        self.fill_steps.append(self.clock.step)
+        self.fill_steps.append(self.clock.step if self.clock is not None else 0)
         notional = (fill.quantity * fill.price).quantize(Decimal("0.01"), ROUND_HALF_EVEN)
         flow = (-notional if side == "buy" else notional) - fill.commission - fill.fees
         self.cash_flows.append(float(flow))

@@ -85,10 +85,28 @@ class BarSeries:
 
     def __init__(self, symbol: str, timeframe: Timeframe, frame: pd.DataFrame, *, calendar: str = "XNYS",
                  base: bool = True) -> None:
+        self.symbol = symbol
+        self.timeframe = timeframe
+        self.calendar = calendar
+        self.i = -1
+        self.sid = -1
+        self.base = base
+        self.bar = Bar(self)
+        self.load(frame)
+
+    def load(self, frame: pd.DataFrame) -> None:
+        """(Re)load the bars; a live session reloads as bars arrive. ``i`` is left alone.
+
+        Raises
+        ------
+        InvalidInput
+            Missing columns, no bars, a naive or unsorted index, bad prices, bars off the calendar.
+        """
+        symbol = self.symbol
         missing = [c for c in BAR_COLUMNS if c not in frame.columns]
         if missing:
             raise InvalidInput(f"{symbol} bars lack columns {missing}")
-        if frame.empty:
+        if frame.empty and self.base:
             raise InvalidInput(f"no bars for {symbol}")
         index = pd.DatetimeIndex(frame.index)
         if index.tz is None:
@@ -100,27 +118,20 @@ class BarSeries:
         for name in ("open", "high", "low", "close"):
             if not (np.isfinite(values[name]).all() and (values[name] > 0).all()):
                 raise InvalidInput(f"{symbol} has non-positive or missing {name} prices")
-        if ((values["high"] < values["low"]) | (values["open"] > values["high"]) | (values["open"] < values["low"])
-                | (values["close"] > values["high"]) | (values["close"] < values["low"])).any():
-            bad = index[np.argmax((values["high"] < values["low"]) | (values["open"] > values["high"])
-                                  | (values["open"] < values["low"]) | (values["close"] > values["high"])
-                                  | (values["close"] < values["low"]))]
+        bad_bars = ((values["high"] < values["low"]) | (values["open"] > values["high"])
+                    | (values["open"] < values["low"]) | (values["close"] > values["high"])
+                    | (values["close"] < values["low"]))
+        if bad_bars.any():
+            bad = index[np.argmax(bad_bars)]
             raise InvalidInput(f"{symbol} has an inconsistent bar at {bad.isoformat()} (open/close outside high-low)")
-        self.symbol = symbol
-        self.timeframe = timeframe
-        self.calendar = calendar
         self.label_ns = index.asi8.astype("int64")
-        self.start_ns, self.end_ns = session_bounds(self.label_ns, timeframe, calendar, symbol)
+        self.start_ns, self.end_ns = session_bounds(self.label_ns, self.timeframe, self.calendar, symbol)
         self.arrays = values
         self.open = values["open"].tolist()
         self.high = values["high"].tolist()
         self.low = values["low"].tolist()
         self.close = values["close"].tolist()
         self.volume = values["volume"].tolist()
-        self.i = -1
-        self.sid = -1
-        self.base = base
-        self.bar = Bar(self)
 
     def __len__(self) -> int:
         return len(self.close)

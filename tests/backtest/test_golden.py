@@ -51,25 +51,15 @@ def _pairs(sides: list[str], dates: list, prices: list[float]) -> list[tuple]:
 
 def _bifrost(goog: pd.DataFrame) -> tuple[list[tuple], float, int]:
     """Closed trades, final equity and number of fills from the Bifrost engine."""
-    import bifrost.backtest as backtest
+    from bifrost.backtest import run
 
-    if hasattr(backtest, "run"):
-        record = backtest.run("sma_crossover", {"GOOG": goog}, params={"fast": 10, "slow": 30, "quantity": QUANTITY},
-                              commission_bps=10, cash=CASH)
-        fills = record.fills.sort_values("ts", kind="stable")
-        sides, prices = fills["side"].tolist(), fills["price"].astype(float).tolist()
-        dates = [ts.date() for ts in fills["ts"]]
-        assert (fills["quantity"].astype(float) == QUANTITY).all()
-        return _pairs(sides, dates, prices), record.final_equity, len(fills)
-    from bifrost.backtest import SmaCrossover, run_backtest
-    from bifrost.execution import BasisPointsFeeModel
-
-    result = run_backtest(SmaCrossover(fast=10, slow=30, quantity=QUANTITY), {"GOOG": goog}, cash=int(CASH),
-                          fee_model=BasisPointsFeeModel(fee_bps="10"))
-    fills = sorted(result.fills, key=lambda f: f.ts_event)
-    assert all(f.quantity == QUANTITY for f in fills)
-    trades = _pairs([f.side.value for f in fills], [f.ts_event.date() for f in fills], [float(f.price) for f in fills])
-    return trades, float(result.final_equity), len(fills)
+    record = run("sma_crossover", {"GOOG": goog}, params={"fast": 10, "slow": 30, "quantity": QUANTITY},
+                 commission_bps=10, cash=CASH)
+    fills = record.fills.sort_values("ts", kind="stable")
+    sides, prices = fills["side"].tolist(), fills["price"].astype(float).tolist()
+    dates = [ts.date() for ts in fills["ts"]]
+    assert (fills["quantity"].astype(float) == QUANTITY).all()
+    return _pairs(sides, dates, prices), record.final_equity, len(fills)
 
 
 class BacktraderSmaCross(bt.Strategy):
