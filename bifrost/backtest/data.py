@@ -127,11 +127,21 @@ class BarSeries:
         self.label_ns = index.asi8.astype("int64")
         self.start_ns, self.end_ns = session_bounds(self.label_ns, self.timeframe, self.calendar, symbol)
         self.arrays = values
-        self.open = values["open"].tolist()
-        self.high = values["high"].tolist()
-        self.low = values["low"].tolist()
-        self.close = values["close"].tolist()
-        self.volume = values["volume"].tolist()
+        for name in BAR_COLUMNS:  # per-bar lists are made on first use (see __getattr__)
+            try:
+                object.__delattr__(self, name)
+            except AttributeError:
+                pass
+
+    def __getattr__(self, name: str):
+        # open/high/low/close/volume as Python lists (fast scalar reads in the event loop),
+        # built the first time they are read: a wide universe read only at rebalances never
+        # pays for a million float objects it does not use
+        if name in BAR_COLUMNS:
+            values = self.arrays[name].tolist()
+            object.__setattr__(self, name, values)
+            return values
+        raise AttributeError(name)
 
     def __len__(self) -> int:
         return len(self.close)

@@ -223,6 +223,9 @@ class EventEngine:
                 stop = int(np.searchsorted(ends, ends[stop - 1], side="right"))
             if single:
                 self._loop_single(start, stop, timer_fires, state, on_order, on_fill)
+            elif not overrides(strategy, "on_bar") and progress is None:
+                self._loop_idle(ends, sids, idx, timer_fires, state, on_order, on_fill)
+                stop = n
             else:
                 self._loop(ends, sids, idx, start, stop, timer_fires, state, on_order, on_fill)
             start = stop
@@ -267,6 +270,57 @@ class EventEngine:
                     on_bar(ctx, bar)
             i = segment_end
         state[0], state[1], state[3] = next_timer, timer_step, stop - 1
+
+    def _loop_idle(self, ends, sids, idx, timer_fires, state: list[int], on_order, on_fill) -> None:
+        """The loop for strategies without ``on_bar`` (timers only): skip from one timer to the
+        next while nothing is working, and go bar by bar only while orders are working."""
+        series = self.series
+        broker = self.broker
+        working = broker.working
+        steps = self.steps
+        n_steps = len(steps)
+        step_end = np.searchsorted(ends, steps, side="right").tolist()  # events of step s: [end[s-1], end[s])
+        timer_steps = sorted({s for s, _ in timer_fires})
+        next_timer = 0  # position in timer_fires
+        t = 0  # position in timer_steps
+        st = 0
+        k = 0
+        sids_l = sids.tolist()
+        idx_l = idx.tolist()
+        while st < n_steps:
+            if working:
+                self.now_ns = int(steps[st])
+                self.step = st
+                stop = step_end[st]
+                for e in range(k, stop):
+                    s = series[sids_l[e]]
+                    i = idx_l[e]
+                    s.i = i
+                    if s.base and s.symbol in working:
+                        broker.on_bar(s.symbol, int(s.start_ns[i]), self.now_ns, s.open[i], s.high[i], s.low[i],
+                                      s.close[i], s.volume[i])
+                        self._synced = -1
+                if broker.updates:
+                    self._dispatch(on_order, on_fill)
+                k = stop
+            else:
+                while t < len(timer_steps) and timer_steps[t] < st:
+                    t += 1
+                target = timer_steps[t] if t < len(timer_steps) else n_steps - 1
+                instant = int(steps[target])
+                for s in series:  # every series at its last bar closed by the target instant
+                    s.i = int(np.searchsorted(s.end_ns, instant, side="right")) - 1
+                self.now_ns = instant
+                self.step = target
+                self._synced = -1
+                st = target
+                k = step_end[st]
+            while next_timer < len(timer_fires) and timer_fires[next_timer][0] < st:
+                next_timer += 1
+            if next_timer < len(timer_fires) and timer_fires[next_timer][0] == st:
+                next_timer, _ = self._fire_timers(timer_fires, next_timer, st)
+            st += 1
+        state[:] = [len(timer_fires), -1, int(steps[-1]) if n_steps else -1, n_steps - 1]
 
     def _loop(self, ends, sids, idx, start: int, stop: int, timer_fires, state: list[int], on_order, on_fill) -> None:
         """The general loop: several series, several events per instant."""
