@@ -277,6 +277,55 @@ def portfolio_paper_process(portfolio: Annotated[str, typer.Argument(help="Portf
     console.print(f"{summary['fills']} new fills, {summary['events']} events from {summary['orders']} open orders")
 
 
+@portfolio_app.command("run-strategy")
+@handles_errors
+def portfolio_run_strategy(
+    portfolio: Annotated[str, typer.Argument(help="Portfolio name or id.")],
+    strategy: Annotated[str, typer.Argument(help="Registered strategy name (see `bifrost backtest run --help`).")],
+    symbols: Annotated[str, typer.Option("--symbols", "-s", help="Comma-separated symbols.")],
+    param: Annotated[list[str] | None, typer.Option("--param", "-p", help="Strategy parameter key=value.")] = None,
+    timeframe: Annotated[str, typer.Option(help="Bar timeframe: 1m, 5m, 15m, 1h or 1d.")] = "1d",
+    history: Annotated[int, typer.Option(help="Closed bars to warm the strategy up on.")] = 300,
+    poll: Annotated[float, typer.Option(help="Seconds between polls of the bar store.")] = 60.0,
+    max_polls: Annotated[int | None, typer.Option(help="Stop after this many polls (default: run until Ctrl-C).")] = None,
+    user: UserOpt = "demo",
+) -> None:
+    """Run a strategy on a portfolio: paper or live trading, every order and fill persisted.
+
+    Polls the bar store for newly closed bars (feed it with `bifrost data ingest` or provider
+    refreshes); orders pass the pre-trade checks (risk, compliance, kill switches) and paper
+    orders fill against the stored bars.
+    """
+    _django()
+    from bifrost.backtest import strategy_class
+    from bifrost.backtest.live import LiveRunner
+    from bifrost.core.errors import InvalidInput
+    from bifrost_web.trading.strategy_runner import strategy_session
+
+    params = {}
+    for item in param or []:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise InvalidInput(f"parameter {item!r} is not key=value")
+        params[key.strip()] = value.strip()
+    acting = _user(user)
+    session, source = strategy_session(user=acting, portfolio_id=_portfolio_id(acting, portfolio),
+                                       strategy=strategy_class(strategy)(**params),
+                                       symbols=[s for s in symbols.split(",") if s.strip()], timeframe=timeframe,
+                                       history_bars=history)
+    runner = LiveRunner(session, source, log=console.print)
+    console.print(f"running {strategy} on {symbols} ({timeframe}); Ctrl-C to stop")
+    try:
+        runner.run(poll_seconds=poll, max_steps=max_polls)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        session.stop()
+    broker = session.broker
+    console.print(f"{session.bars_seen} bars, {len(broker.orders)} orders, {len(broker.fills)} fills; "
+                  f"refused: {len(session.context.rejections)}")
+
+
 @order_app.command("submit")
 @handles_errors
 def order_submit(

@@ -42,12 +42,23 @@ __all__ = ["LiveRunner", "LiveSession"]
 class LiveSession:
     """One strategy on one trading engine, fed closed bars one at a time."""
 
-    def __init__(self, strategy: Strategy, *, engine: TradingEngine, history: Mapping[str, pd.DataFrame],
-                 timeframe: Timeframe | str = Timeframe.D1, calendar: str = "XNYS") -> None:
+    def __init__(self, strategy: Strategy, *, history: Mapping[str, pd.DataFrame], engine: TradingEngine | None = None,
+                 broker=None, clock: Clock | None = None, timeframe: Timeframe | str = Timeframe.D1,
+                 calendar: str = "XNYS") -> None:
+        """Give ``engine`` (a trading engine: its clock is used), or ``broker`` and ``clock``
+        (another implementation of the engine's broker interface, such as a stored portfolio)."""
         if not history:
             raise InvalidInput("a live session needs at least one symbol, with some bars of history")
-        self.clock: Clock = engine.clock
-        self.broker = CoreBroker.attach(engine)
+        if (engine is None) == (broker is None):
+            raise InvalidInput("give a live session either a trading engine or a broker")
+        if engine is not None:
+            self.clock: Clock = engine.clock
+            self.broker = CoreBroker.attach(engine)
+        else:
+            if clock is None:
+                raise InvalidInput("a live session with a broker needs a clock")
+            self.clock = clock
+            self.broker = broker
         self.frames = {normalize_symbol(s): f[list(BAR_COLUMNS)].astype("float64") for s, f in history.items()}
         self.events = EventEngine(strategy, self.frames, timeframe=Timeframe.parse(timeframe), broker=self.broker,
                                   calendar=calendar)
