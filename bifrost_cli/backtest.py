@@ -258,6 +258,69 @@ def optimize_command(
     _print_sweep(sweep, as_json)
 
 
+@app.command("walk-forward")
+@handles_errors
+def walk_forward_command(
+    strategy: Annotated[str, typer.Argument(help="Registered strategy, e.g. sma_crossover.")],
+    args: Annotated[list[str], typer.Argument(help="Symbols and fixed KEY=VALUE parameters.")],
+    param: Annotated[list[str] | None, typer.Option(
+        "--param", "-p", help="Search range: NAME=v1,v2,... or NAME=low:high[:step|:log]. Repeat.")] = None,
+    train: Annotated[int, typer.Option(help="In-sample bars per fold.")] = 504,
+    test: Annotated[int, typer.Option(help="Out-of-sample bars per fold.")] = 126,
+    step: Annotated[int | None, typer.Option(help="Bars between fold starts (default: --test).")] = None,
+    anchored: Annotated[bool, typer.Option(help="Grow the in-sample window from the start instead of rolling it.")
+                        ] = False,
+    warmup: Annotated[int, typer.Option(help="Bars before each window that may warm indicators up.")] = 200,
+    method: Annotated[str, typer.Option(help="grid, random or optuna.")] = "grid",
+    trials: Annotated[int | None, typer.Option(help="Trials per fold for random/optuna.")] = None,
+    objective: Annotated[str, typer.Option(help="Metric to optimise in sample.")] = "sharpe_ratio",
+    seed: Annotated[int, typer.Option(help="Seed of random/optuna sampling.")] = 0,
+    start: StartOpt = None, end: EndOpt = None, timeframe: TimeframeOpt = "1d", cash: CashOpt = "100000",
+    commission_bps: CommissionOpt = None, html: Annotated[Path | None, typer.Option(
+        help="Write a chart of the stitched out-of-sample equity here.")] = None,
+    user: UserOpt = "demo", as_json: JsonOpt = False,
+) -> None:
+    """Walk-forward analysis: optimise on rolling in-sample windows, evaluate out of sample."""
+    _django()
+    from bifrost.backtest import BacktestObjective, walk_forward
+    from bifrost_web.backtests import services
+
+    _user(user)
+    symbols, fixed = _split_args(args)
+    first, last = services.parse_period(start, end)
+    data = services.load_bars(symbols=services.normalize_symbols(symbols), timeframe=timeframe, start=first, end=last)
+    run_kwargs = {"timeframe": timeframe, "cash": services._cash(cash)}
+    if commission_bps is not None:
+        run_kwargs["commission_bps"] = services._commission(commission_bps)
+    base = BacktestObjective(strategy, data, warmup_bars=warmup, fixed_params=fixed, **run_kwargs)
+    index = next(iter(data.values())).index
+    with _progress() as progress:
+        task = progress.add_task(f"walk-forward {strategy} ({method})", total=None)
+        result = walk_forward(lambda a, b: base.window(a, b), index, _space(param or [], None),
+                              train_bars=train, test_bars=test, step_bars=step, anchored=anchored, method=method,
+                              n_trials=trials, seed=seed, metric=objective,
+                              progress=lambda done, total: progress.update(task, completed=done, total=total))
+    folds = result.folds
+    if as_json:
+        console.print_json(json.dumps({"folds": json.loads(folds.to_json(orient="records", date_format="iso")),
+                                       "efficiency": result.efficiency(),
+                                       "oos_total_return": float(result.oos_equity.iloc[-1] - 1.0)}))
+    else:
+        table = Table(*[str(c) for c in folds.columns])
+        for row in folds.itertuples(index=False):
+            table.add_row(*[_fmt(v, "num") if isinstance(v, float) else str(v) for v in row])
+        console.print(table)
+        console.print(f"walk-forward efficiency {result.efficiency():.3f}; out-of-sample total return "
+                      f"{result.oos_equity.iloc[-1] - 1.0:.2%}")
+    if html is not None:
+        import plotly.graph_objects as go
+
+        figure = go.Figure(go.Scatter(x=result.oos_equity.index, y=result.oos_equity.to_numpy(), name="out of sample"))
+        figure.update_layout(title=f"{strategy} walk-forward: stitched out-of-sample equity")
+        figure.write_html(str(html), include_plotlyjs=True)
+        (err_console if as_json else console).print(f"wrote {html}")
+
+
 def _print_sweep(sweep, as_json: bool) -> None:
     from bifrost_web.backtests import selectors
 

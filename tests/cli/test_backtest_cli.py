@@ -43,7 +43,8 @@ def _json(result):
 
 def test_every_backtest_command_has_help():
     group = get_command(app).commands["backtest"]
-    assert set(group.commands) == {"run", "list", "show", "compare", "optimize", "import-backtrader"}
+    assert set(group.commands) == {"run", "list", "show", "compare", "optimize", "walk-forward",
+                                   "import-backtrader"}
     for name in group.commands:
         result = runner.invoke(app, ["backtest", name, "--help"])
         assert result.exit_code == 0 and "Usage" in result.output, name
@@ -181,3 +182,31 @@ def test_optimize_workers_without_a_broker_exits_2(demo, acme):
     result = runner.invoke(app, ["backtest", "optimize", "sma_crossover", "ACME", "-p", "fast=3,5", "--workers"])
     assert result.exit_code == 2 and "needs a broker" in _text(result)
     assert not models.Sweep.objects.exists()
+
+
+def test_walk_forward_folds_pick_the_in_sample_best_and_chart_the_out_of_sample(demo, acme, tmp_path):
+    chart = tmp_path / "wf.html"
+    body = _json(runner.invoke(app, ["backtest", "walk-forward", "sma_crossover", "ACME", "-p", "fast=5,10",
+                                     "-p", "slow=20,40", "--train", "120", "--test", "40", "--warmup", "40",
+                                     "--objective", "total_return", *PERIOD, "--html", str(chart), "--json"]))
+    folds = body["folds"]
+    assert len(folds) == (len(acme) - 120) // 40
+    for fold in folds:  # independent check: the chosen pair is the in-sample best by total return
+        start, end = fold["train_start"], fold["train_end"]
+        best = max(((f, s) for f in (5, 10) for s in (20, 40)), key=lambda fs: _window_return(acme, fs, start, end))
+        assert (fold["param_fast"], fold["param_slow"]) == best
+    assert chart.read_text().count("plotly") > 10
+
+
+def _window_return(bars, params, start, end):
+    import pandas as pd
+
+    start, end = pd.Timestamp(start), pd.Timestamp(end)
+    window = bars.loc[:end]
+    first = window.index.get_loc(start)
+    record = run("sma_crossover", {"ACME": window.iloc[max(0, first - 40):]}, params=dict(zip(("fast", "slow"), params,
+                                                                                             strict=True)))
+    equity = record.equity[record.equity.index >= bars.index[first]]
+    before = record.equity[record.equity.index < bars.index[first]]
+    opening = before.iloc[-1] if len(before) else record.initial_cash
+    return equity.iloc[-1] / opening - 1
