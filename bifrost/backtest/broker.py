@@ -188,6 +188,7 @@ class SimBroker:
         self.fills: list[tuple] = []  # (ts_ns, symbol, side, qty, price, commission, fees, order_id, fill_id)
         self.fill_steps: list[int] = []
         self.cash_flows: list[float] = []  # cash change of each fill: notional (to the cent), fees
+        self.adjustments: list[tuple[int, str, float, float]] = []  # (step, symbol, shares, cash) of actions
         self.updates: list[OrderUpdate] = []  # pending reports for the strategy
         self.new_fills: list[FillInfo] = []
         self.clock = None  # the engine: now_ns and step
@@ -321,6 +322,27 @@ class SimBroker:
         if order.status != "rejected":
             self.add_bracket(order_id, take_profit, stop_loss, "gtc")
         return order
+
+    # ------------------------------------------------------------------ corporate actions
+
+    def corporate_action(self, symbol: str, kind: str, value: float, ts_ns: int) -> None:
+        """Apply a split (``value`` new shares per old) or a cash dividend (``value`` per share)
+        on its ex-date, before the day's first bar is matched. A split cancels the symbol's
+        working orders (their prices and sizes would be stale); a dividend is paid on the
+        position held (a short position pays it), rounded to the cent."""
+        held = self.positions.get(symbol, 0.0)
+        if kind == "split":
+            for order in tuple(self.working.get(symbol, ())):
+                self._finish(order, "cancelled", ts_ns, f"cancelled by a {value:g}-for-1 split of {symbol}")
+            if held:
+                change = held * value - held
+                self.positions[symbol] = held + change
+                self.adjustments.append((self.clock.step, symbol, change, 0.0))
+        elif held:
+            amount = float((Decimal(repr(value)) * Decimal(repr(abs(held)))).quantize(_CENT, ROUND_HALF_EVEN))
+            amount = amount if held > 0 else -amount
+            self.cash += amount
+            self.adjustments.append((self.clock.step, symbol, 0.0, amount))
 
     # ------------------------------------------------------------------ trailing stops
 

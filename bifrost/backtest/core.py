@@ -20,7 +20,7 @@ from bifrost.core.time import SimulatedClock
 from bifrost.execution import FeeModel, PaperExchange, SlippageModel
 from bifrost.orders.groups import make_bracket
 from bifrost.orders.types import OrderRequest
-from bifrost.portfolio import Deposit, Ledger, LedgerConfig
+from bifrost.portfolio import Deposit, Dividend, Ledger, LedgerConfig, Split
 from bifrost.trading.engine import MarketView, TradingEngine
 
 __all__ = ["CoreBroker"]
@@ -56,6 +56,7 @@ class CoreBroker:
         self.fills: list[tuple] = []
         self.fill_steps: list[int] = []
         self.cash_flows: list[float] = []
+        self.adjustments: list[tuple[int, str, float, float]] = []
         self.updates: list[OrderUpdate] = []
         self.new_fills: list[FillInfo] = []
 
@@ -75,6 +76,7 @@ class CoreBroker:
         broker.reporting = True
         broker.last, broker.orders, broker.working = {}, {}, {}
         broker.fills, broker.fill_steps, broker.cash_flows, broker.updates, broker.new_fills = [], [], [], [], []
+        broker.adjustments = []
         broker._forward = engine.listener
         engine.listener = broker
         for order in engine.open_orders():  # orders already working before the session
@@ -177,6 +179,30 @@ class CoreBroker:
         self._advance(now_ns)
         self.engine.cancel(order_id)
         return True
+
+    # ------------------------------------------------------------------ corporate actions
+
+    def corporate_action(self, symbol: str, kind: str, value: float, ts_ns: int) -> None:
+        """Post a split or dividend to the ledger (lots adjusted, income booked); a split
+        cancels the symbol's working orders first."""
+        self._advance(ts_ns)
+        now = self.engine.clock.now()
+        held = self.ledger.position(symbol).quantity
+        step = self.clock.step if self.clock is not None else 0
+        entry_id = f"{kind}-{symbol}-{ts_ns}"
+        if kind == "split":
+            for order in tuple(self.working.get(symbol, ())):
+                self.engine.cancel(order.id)
+            if held:
+                self.ledger.post(Split(entry_id=entry_id, ts_event=now, symbol=symbol,
+                                       ratio=Decimal(repr(float(value)))))
+                after = self.ledger.position(symbol).quantity
+                self.adjustments.append((step, symbol, float(after - held), 0.0))
+        elif held:
+            cash = self.ledger.cash()
+            self.ledger.post(Dividend(entry_id=entry_id, ts_event=now, symbol=symbol,
+                                      amount_per_share=Decimal(repr(float(value)))))
+            self.adjustments.append((step, symbol, 0.0, float(self.ledger.cash() - cash)))
 
     # ------------------------------------------------------------------ bars
 

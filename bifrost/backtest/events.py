@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 import gc
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -34,7 +34,7 @@ from bifrost.core.calendars import get_calendar
 from bifrost.core.errors import InvalidInput
 from bifrost.execution.fees import BasisPointsFeeModel, FeeModel
 from bifrost.execution.slippage import SlippageModel
-from bifrost.marketdata.types import Timeframe, normalize_symbol
+from bifrost.marketdata.types import ActionKind, CorporateAction, Timeframe, normalize_symbol
 
 __all__ = ["EventEngine", "run"]
 
@@ -43,7 +43,7 @@ class EventEngine:
     """One backtest: series, broker, strategy and the timeline that drives them."""
 
     def __init__(self, strategy: Strategy, data: Mapping[str, pd.DataFrame], *, timeframe: Timeframe,
-                 broker: SimBroker, calendar: str = "XNYS") -> None:
+                 broker: SimBroker, calendar: str = "XNYS", actions: Iterable[CorporateAction] = ()) -> None:
         if not data:
             raise InvalidInput("a backtest needs bars for at least one symbol")
         self.strategy = strategy
@@ -57,6 +57,7 @@ class EventEngine:
             self._add(series)
             self.base[series.symbol] = series
         self.symbols = tuple(self.base)
+        self.actions = self._place_actions(actions)
         self.indicators: list = []
         self.timers: list[tuple[str, str]] = []
         self._now_ns = int(min(s.start_ns[0] for s in self.series))
@@ -88,6 +89,35 @@ class EventEngine:
     @step.setter
     def step(self, value: int) -> None:
         self._step = value
+
+    def _place_actions(self, actions: Iterable[CorporateAction]) -> dict[int, dict[int, list[tuple[str, float]]]]:
+        """Each split or dividend at the first bar of its symbol on or after its ex-date:
+        series id -> bar index -> [(kind, value)]."""
+        placed: dict[int, dict[int, list[tuple[str, float]]]] = {}
+        for action in actions:
+            if not isinstance(action, CorporateAction):
+                raise InvalidInput(f"corporate actions must be CorporateAction records, not {type(action).__name__}")
+            series = self.base.get(action.symbol)
+            if series is None:
+                raise InvalidInput(f"corporate action for {action.symbol}, which has no bars in this run")
+            if action.kind not in (ActionKind.SPLIT, ActionKind.DIVIDEND):
+                raise InvalidInput(f"{action.kind.value} distributions are not applied in a backtest; "
+                                   "use split or dividend")
+            if self.timeframe is Timeframe.D1:
+                dates = pd.DatetimeIndex(series.label_ns, tz="UTC").date
+            else:
+                dates = pd.DatetimeIndex(series.start_ns, tz="UTC").tz_convert(get_calendar(self.calendar).tz).date
+            j = int(np.searchsorted(np.asarray(dates), action.ex_date))
+            if j < len(series):
+                kind = "split" if action.kind is ActionKind.SPLIT else "dividend"
+                placed.setdefault(series.sid, {}).setdefault(j, []).append((kind, float(action.value)))
+        return placed
+
+    def _apply_actions(self, series: BarSeries, i: int) -> None:
+        for kind, value in self.actions[series.sid][i]:
+            self.broker.corporate_action(series.symbol, kind, value, int(series.start_ns[i]))
+            self.ctx.log(f"{kind} {value:g} {series.symbol} applied")
+        self._synced = -1
 
     def _add(self, series: BarSeries) -> None:
         series.sid = len(self.series)
@@ -253,6 +283,7 @@ class EventEngine:
         opens, highs, lows, closes, volumes = s.open, s.high, s.low, s.close, s.volume
         symbol = s.symbol
         every_bar = broker.every_bar
+        actions = self.actions.get(0, {})
         next_timer, timer_step = state[0], state[1]
         i = start
         while i < stop:
@@ -261,6 +292,8 @@ class EventEngine:
             segment_end = stop if timer_step < i else min(stop, timer_step + 1)
             for j in range(i, segment_end):
                 s.i = j
+                if actions and j in actions:
+                    self._apply_actions(s, j)
                 if working or every_bar:
                     broker.on_bar(symbol, starts[j], ends[j], opens[j], highs[j], lows[j], closes[j], volumes[j])
                     self._synced = -1
@@ -280,7 +313,11 @@ class EventEngine:
         steps = self.steps
         n_steps = len(steps)
         step_end = np.searchsorted(ends, steps, side="right").tolist()  # events of step s: [end[s-1], end[s])
-        timer_steps = sorted({s for s, _ in timer_fires})
+        action_at: dict[int, list[tuple[int, int]]] = {}
+        for sid, by_index in self.actions.items():
+            for i in by_index:
+                action_at.setdefault(int(np.searchsorted(steps, series[sid].end_ns[i])), []).append((sid, i))
+        timer_steps = sorted({s for s, _ in timer_fires} | set(action_at))
         next_timer = 0  # position in timer_fires
         t = 0  # position in timer_steps
         st = 0
@@ -296,6 +333,8 @@ class EventEngine:
                     s = series[sids_l[e]]
                     i = idx_l[e]
                     s.i = i
+                    if st in action_at and (s.sid, i) in action_at[st]:
+                        self._apply_actions(s, i)
                     if s.base and s.symbol in working:
                         broker.on_bar(s.symbol, int(s.start_ns[i]), self.now_ns, s.open[i], s.high[i], s.low[i],
                                       s.close[i], s.volume[i])
@@ -315,6 +354,8 @@ class EventEngine:
                 self._synced = -1
                 st = target
                 k = step_end[st]
+                for sid, i in action_at.get(st, ()):
+                    self._apply_actions(series[sid], i)
             while next_timer < len(timer_fires) and timer_fires[next_timer][0] < st:
                 next_timer += 1
             if next_timer < len(timer_fires) and timer_fires[next_timer][0] == st:
@@ -332,6 +373,7 @@ class EventEngine:
         working = broker.working
         updates = broker.updates
         every_bar = broker.every_bar
+        actions = self.actions
         ends_l = ends[start:stop].tolist()
         sids_l = sids[start:stop].tolist()
         idx_l = idx[start:stop].tolist()
@@ -352,6 +394,8 @@ class EventEngine:
                     j += 1
             s = series[sids_l[k]]
             i = idx_l[k]
+            if actions and s.sid in actions and i in actions[s.sid]:
+                self._apply_actions(s, i)
             if s.base and (every_bar or (working and s.symbol in working)):
                 broker.on_bar(s.symbol, int(s.start_ns[i]), now, s.open[i], s.high[i], s.low[i], s.close[i],
                               s.volume[i])
@@ -399,11 +443,15 @@ class EventEngine:
         if len(fills):
             signed = np.where(fills["side"].to_numpy() == "buy", 1.0, -1.0) * fills["quantity"].to_numpy(float)
             np.add.at(cash_delta, fill_steps, np.asarray(broker.cash_flows, dtype="float64"))
+        adjustments = getattr(broker, "adjustments", [])
+        for step, _, _, flow in adjustments:
+            cash_delta[step] += flow
         cash = initial_cash + np.cumsum(cash_delta)
         nav = cash.copy()
         positions = {}
         closes = {}
         traded = set(fills["symbol"]) if len(fills) else set()
+        traded |= {symbol for _, symbol, shares, _ in adjustments if shares}
         for symbol, series in self.base.items():
             at = np.searchsorted(series.end_ns, steps, side="right") - 1
             close = np.where(at >= 0, series.arrays["close"][np.maximum(at, 0)], np.nan)
@@ -413,6 +461,9 @@ class EventEngine:
             mask = (fills["symbol"] == symbol).to_numpy()
             delta = np.zeros(n_steps)
             np.add.at(delta, fill_steps[mask], signed[mask])
+            for step, action_symbol, shares, _ in adjustments:
+                if action_symbol == symbol:
+                    delta[step] += shares
             held = np.cumsum(delta)
             held[np.abs(held) < 1e-9] = 0.0
             positions[symbol] = held
@@ -451,7 +502,7 @@ def run(strategy: Strategy | str, data: Mapping[str, pd.DataFrame], *, params: M
         slippage_model: SlippageModel | None = None, margin: bool = False, leverage_limit: float = 2.0,
         participation_cap: float | None = None, calendar: str = "XNYS", benchmark: pd.Series | None = None,
         progress: Callable[[int, int], None] | None = None, allow_short: bool | None = None,
-        broker: str = "sim") -> BacktestRecord:
+        broker: str = "sim", actions: Iterable[CorporateAction] = ()) -> BacktestRecord:
     """Backtest ``strategy`` on ``data`` (symbol → bar frame) and return its record.
 
     Parameters
@@ -476,6 +527,10 @@ def run(strategy: Strategy | str, data: Mapping[str, pd.DataFrame], *, params: M
         Fraction of each bar's volume an order may take.
     benchmark
         Benchmark returns, kept on the record for reports.
+    actions
+        Splits and cash dividends of unadjusted ``data``: applied at the first bar on or
+        after the ex-date (positions scaled, working orders of the symbol cancelled on a
+        split; dividends paid on the position held, to the cent).
     progress
         Called with (events done, events in all) about a hundred times.
     broker
@@ -515,7 +570,8 @@ def run(strategy: Strategy | str, data: Mapping[str, pd.DataFrame], *, params: M
                            leverage_limit=leverage_limit, participation_cap=participation_cap, calendar=calendar)
     else:
         raise InvalidInput(f"unknown broker {broker!r}; use 'sim' or 'core'")
-    engine = EventEngine(strategy, data, timeframe=Timeframe.parse(timeframe), broker=venue, calendar=calendar)
+    engine = EventEngine(strategy, data, timeframe=Timeframe.parse(timeframe), broker=venue, calendar=calendar,
+                         actions=actions)
     collecting = gc.isenabled()
     gc.disable()  # the run allocates many small acyclic objects; collect once at the end
     try:

@@ -287,3 +287,71 @@ def test_record_reports_metrics_and_round_trips(daily):
     assert flat_at_end
     # round trips price notional exactly; the account books each fill's notional to the cent
     assert pnl == pytest.approx(record.final_equity - record.initial_cash, abs=0.005 * len(record.fills))
+
+
+class _BuyAndHold(Strategy):
+    params = {"shares": 100}
+
+    def on_bar(self, ctx, bar):
+        if bar.index == 0:
+            ctx.buy(bar.symbol, self.p.shares)
+        if bar.index == 1:  # a resting limit far below: a split must cancel it
+            ctx.sell(bar.symbol, 10, type="limit", limit=round(bar.close * 3, 2))
+
+
+def _unadjusted_with_split(daily):
+    bars = daily.iloc[:60].copy()
+    split_at = bars.index[30]
+    bars.loc[bars.index >= split_at, ["open", "high", "low", "close"]] /= 2.0  # a 2-for-1 split
+    bars.loc[bars.index >= split_at, "volume"] *= 2.0
+    return bars, split_at
+
+
+@pytest.mark.parametrize("broker", ["sim", "core"])
+def test_splits_and_dividends_on_unadjusted_bars(daily, broker):
+    from bifrost.marketdata.types import ActionKind, CorporateAction
+
+    bars, split_at = _unadjusted_with_split(daily)
+    dividend_at = bars.index[45]
+    actions = [CorporateAction(symbol="ACME", ex_date=split_at.date(), kind=ActionKind.SPLIT, value=Decimal(2)),
+               CorporateAction(symbol="ACME", ex_date=dividend_at.date(), kind=ActionKind.DIVIDEND,
+                               value=Decimal("0.37"))]
+    record = run(_BuyAndHold(), {"ACME": bars}, actions=actions, broker=broker)
+    buy_price = round(float(bars["open"].iloc[1]), 6)
+    expected = 100_000 - _cents(Decimal(repr(buy_price)) * 100) + Decimal("0.37") * 200
+    expected = float(expected) + 200 * float(bars["close"].iloc[-1])
+    assert record.final_equity == pytest.approx(expected, abs=1e-6)
+    # held 100 before the split and 200 from its ex-date on
+    shares = record.positions["ACME"] / record.prices["ACME"]
+    assert shares.iloc[29] == pytest.approx(100) and shares.iloc[30] == pytest.approx(200)
+    assert record.orders.set_index("order_id").loc["o-2", "status"] == "cancelled"
+    # equity does not jump on the ex-date: the split only relabels the position
+    jump = record.equity.iloc[30] - record.equity.iloc[29]
+    assert abs(jump - 200 * bars["close"].iloc[30] + 100 * bars["close"].iloc[29]) < 1e-6
+    if broker == "core":
+        assert record.ledger.position("ACME").quantity == 200
+
+
+def test_an_action_for_a_symbol_without_bars_is_refused(daily):
+    from bifrost.marketdata.types import ActionKind, CorporateAction
+
+    action = CorporateAction(symbol="ZZZ", ex_date=date(2016, 3, 1), kind=ActionKind.SPLIT, value=Decimal(2))
+    with pytest.raises(InvalidInput, match="ZZZ, which has no bars"):
+        run("sma_crossover", {"ACME": daily}, actions=[action])
+
+
+def test_dividends_reach_a_timer_only_strategy_between_rebalances():
+    from bifrost.marketdata.types import ActionKind, CorporateAction
+
+    data = dict(generate_market(symbols=4, start=date(2019, 1, 1), end=date(2020, 12, 31), seed=9).bars)
+    params = {"lookback": 60, "skip": 5, "top_n": 2}
+    plain = run("momentum_rotation", data, params=params)
+    held = plain.positions / plain.prices[plain.positions.columns]
+    ex_day = held.index[300]
+    symbol = held.loc[ex_day][held.loc[ex_day] > 0].index[0]
+    shares = held.loc[ex_day, symbol]
+    action = CorporateAction(symbol=symbol, ex_date=ex_day.date(), kind=ActionKind.DIVIDEND, value=Decimal("1.25"))
+    paid = run("momentum_rotation", data, params=params, actions=[action])
+    # same trades until the dividend lands; afterwards the extra cash can change sizes, so compare the day itself
+    assert paid.equity.loc[ex_day] - plain.equity.loc[ex_day] == pytest.approx(1.25 * shares, abs=0.006)
+    assert (paid.equity.iloc[:300] == plain.equity.iloc[:300]).all()
