@@ -219,6 +219,16 @@ class TradingEngine:
         events = self.venue.on_bar(symbol, ts_open, open_, high, low, close, volume, bar_end=bar_end)
         return self.process(events)
 
+    def on_quote(self, symbol: str, ts: datetime, bid: Decimal | float, bid_size: Decimal | float,
+                 ask: Decimal | float, ask_size: Decimal | float) -> list[JournalEntry]:
+        """Feed a top-of-book quote to a simulated venue (spread crossing, partial fills) and
+        process what it produced."""
+        return self.process(self.venue.on_quote(symbol, ts, bid, bid_size, ask, ask_size))
+
+    def on_trade(self, symbol: str, ts: datetime, price: Decimal | float, size: Decimal | float) -> list[JournalEntry]:
+        """Feed a trade print to a simulated venue (resting limit orders it reaches fill)."""
+        return self.process(self.venue.on_trade(symbol, ts, price, size))
+
     def cancel(self, client_order_id: str) -> Order:
         order = self.order(client_order_id)
         if order.is_terminal:

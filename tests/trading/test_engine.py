@@ -107,3 +107,24 @@ def test_bracket_take_profit_fill_cancels_stop_loss(engine):
     gains = engine.ledger.realised_gains()
     assert sum(g.gain for g in gains) == Decimal("200") - Decimal("2.00") - engine.order(
         [o.client_order_id for o in children if o.status is OrderStatus.FILLED][0]).fills[0].fees
+
+
+def test_quotes_and_prints_fill_through_the_engine_into_the_ledger(engine):
+    engine.submit(OrderRequest(client_order_id="q1", symbol="ACME", side="buy", quantity="150"))
+    engine.clock.advance_to(_ts(1))
+    # a marketable buy takes the ask: the 100 shares shown there, then the rest at the next quote
+    posted = engine.on_quote("ACME", _ts(1), "49.98", "100", "50.02", "100")
+    order = engine.order("q1")
+    assert len(posted) == 1 and order.filled_quantity == Decimal("100")
+    engine.on_quote("ACME", _ts(2), "49.99", "100", "50.03", "500")
+    assert order.status is OrderStatus.FILLED
+    assert order.average_fill_price == ((Decimal("50.02") * 100 + Decimal("50.03") * 50) / 150).quantize(
+        order.average_fill_price)
+    assert engine.ledger.position("ACME").quantity == Decimal("150")
+    # a resting sell limit is reached by a trade print at its price
+    engine.submit(OrderRequest(client_order_id="s1", symbol="ACME", side="sell", quantity="100",
+                               order_type="limit", limit_price="50.40", time_in_force="gtc"))
+    engine.clock.advance_to(_ts(3))
+    engine.on_trade("ACME", _ts(3), "50.45", "500")
+    assert engine.order("s1").status is OrderStatus.FILLED
+    engine.ledger.reconcile()

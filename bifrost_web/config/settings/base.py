@@ -221,6 +221,8 @@ CELERY_BEAT_SCHEDULE = {
                             day_of_week=_cron[4]),
     },
     "paper-fills": {"task": "bifrost_web.trading.tasks.paper_process_all", "schedule": 60.0},
+    # execution algorithms (TWAP, VWAP, POV, IS, iceberg, peg) release their next child orders
+    "algo-orders": {"task": "bifrost_web.execquality.tasks.algo_orders_work", "schedule": 30.0},
     "portfolio-snapshots": {
         "task": "bifrost_web.trading.tasks.snapshot_all",
         "schedule": crontab(minute="45", hour="22", day_of_week="1-5"),
