@@ -82,6 +82,8 @@ Fees
 
 from __future__ import annotations
 
+import functools
+
 from bisect import bisect_right
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -193,6 +195,13 @@ class _Order:
         return self.quantity - self.filled
 
 
+@functools.lru_cache(maxsize=8)
+def _session_microseconds(calendar: str) -> tuple[list[int], list[int]]:
+    """Session opens and closes of ``calendar`` in UTC microseconds (shared, read-only)."""
+    cal = get_calendar(calendar)
+    return (cal.opens_nanos // 1000).tolist(), (cal.closes_nanos // 1000).tolist()
+
+
 def _us(ts: datetime) -> int:
     return (ts - _EPOCH) // _ONE_US
 
@@ -302,9 +311,7 @@ class PaperExchange:
             self._opens_us: list[int] = []
             self._closes_us: list[int] = []
         else:
-            cal = get_calendar(calendar)
-            self._opens_us = (cal.opens_nanos // 1000).tolist()
-            self._closes_us = (cal.closes_nanos // 1000).tolist()
+            self._opens_us, self._closes_us = _session_microseconds(calendar)
         self._by_symbol: dict[str, list[_Order]] = {}
         self._by_id: dict[str, _Order] = {}
         self._known_ids: set[str] = set()
