@@ -223,6 +223,10 @@ CELERY_BEAT_SCHEDULE = {
     "paper-fills": {"task": "bifrost_web.trading.tasks.paper_process_all", "schedule": 60.0},
     # execution algorithms (TWAP, VWAP, POV, IS, iceberg, peg) release their next child orders
     "algo-orders": {"task": "bifrost_web.execquality.tasks.algo_orders_work", "schedule": 30.0},
+    # intraday risk revaluation and alerts, and the daily risk report after the close
+    "risk-revalue": {"task": "bifrost_web.risk.tasks.risk_revalue_all", "schedule": 300.0},
+    "risk-daily-report": {"task": "bifrost_web.risk.tasks.risk_daily_reports",
+                          "schedule": crontab(minute="0", hour="23", day_of_week="1-5")},
     "portfolio-snapshots": {
         "task": "bifrost_web.trading.tasks.snapshot_all",
         "schedule": crontab(minute="45", hour="22", day_of_week="1-5"),
