@@ -178,6 +178,18 @@ class Context:
         self._engine.indicators.append(handle)
         return handle
 
+    def on_signal(self, indicator: Indicator, callback: Callable[..., None]) -> None:
+        """Call ``callback(ctx, bar, value)`` on each closed bar where ``indicator`` is non-zero
+        (in ``on_start``). A strategy made of signals and timers, without ``on_bar``, lets the
+        engine skip the bars where nothing can happen."""
+        if self._started:
+            raise StateConflict("signals are subscribed in on_start")
+        if not isinstance(indicator, Indicator):
+            raise InvalidInput("on_signal needs an indicator from ctx.indicator or ctx.crossover")
+        if not callable(callback):
+            raise InvalidInput("on_signal needs a callable callback(ctx, bar, value)")
+        self._engine.signals.append((indicator, callback))
+
     def schedule(self, name: str, rule: str) -> None:
         """Call ``on_timer(ctx, name)`` by ``rule`` (in ``on_start``).
 

@@ -22,6 +22,8 @@ from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
+from bisect import bisect_left
+
 import numpy as np
 import pandas as pd
 
@@ -59,6 +61,7 @@ class EventEngine:
         self.symbols = tuple(self.base)
         self.actions = self._place_actions(actions)
         self.indicators: list = []
+        self.signals: list[tuple] = []  # (indicator, callback) from ctx.on_signal
         self.timers: list[tuple[str, str]] = []
         self._now_ns = int(min(s.start_ns[0] for s in self.series))
         self._step = -1
@@ -71,7 +74,7 @@ class EventEngine:
         """The current instant (UTC nanoseconds): the close of the bars being shown."""
         s = self._single
         if s is not None and s.i >= 0:
-            return self._single_ends[s.i]
+            return int(s.end_ns[s.i])
         return self._now_ns
 
     @now_ns.setter
@@ -228,8 +231,6 @@ class EventEngine:
         single = len(self.series) == 1
         steps = ends if single else np.unique(ends)
         if single:
-            self._single_ends = ends.tolist()
-            self._single_starts = self.series[0].start_ns.tolist()
             self._single = self.series[0]
         self.steps = steps
         timer_fires = self._timer_instants(steps)
@@ -253,13 +254,13 @@ class EventEngine:
                 stop = int(np.searchsorted(ends, ends[stop - 1], side="right"))
             if single:
                 self._loop_single(start, stop, timer_fires, state, on_order, on_fill)
-            elif not overrides(strategy, "on_bar") and progress is None:
+            elif not overrides(strategy, "on_bar") and progress is None and not self.signals:
                 self._loop_idle(ends, sids, idx, timer_fires, state, on_order, on_fill)
                 stop = n
             else:
                 self._loop(ends, sids, idx, start, stop, timer_fires, state, on_order, on_fill)
             start = stop
-        if state[1] == state[3] and state[3] >= 0:
+        if not single and state[1] == state[3] and state[3] >= 0:
             self._fire_timers(timer_fires, state[0], state[3])
         if broker.updates:
             self._dispatch(on_order, on_fill)
@@ -267,9 +268,30 @@ class EventEngine:
         if progress is not None:
             progress(n, n)
 
+    def _signal_bars(self, sid: int) -> tuple[list[int], list[tuple]]:
+        """Bars of series ``sid`` where some signal is non-zero, and its subscriptions."""
+        subscriptions = [(handle, callback) for handle, callback in self.signals if handle._s.sid == sid]
+        if not subscriptions:
+            return [], []
+        marks = np.zeros(len(self.series[sid]), dtype=bool)
+        for handle, _ in subscriptions:
+            values = np.asarray(handle._v, dtype="float64")
+            marks |= (values != 0) & ~np.isnan(values)
+        return np.flatnonzero(marks).tolist(), subscriptions
+
+    def _fire_signals(self, subscriptions: list[tuple], bar, j: int) -> None:
+        for handle, callback in subscriptions:
+            value = handle._v[j]
+            if value and value == value:
+                callback(self.ctx, bar, value)
+
     def _loop_single(self, start: int, stop: int, timer_fires, state: list[int], on_order, on_fill) -> None:
         """The loop for one series: every bar is its own instant, so the instant and the step
-        are the series' index (see :attr:`now_ns`) and nothing else changes per bar."""
+        are the series' index (see :attr:`now_ns`) and nothing else changes per bar.
+
+        A strategy without ``on_bar`` (signals and timers only) is shown only the bars where
+        something happens - a signal, a timer, a corporate action, or orders working - and
+        the loop jumps over the rest: nothing the strategy could observe differs."""
         s = self.series[0]
         strategy = self.strategy
         on_bar = strategy.on_bar if overrides(strategy, "on_bar") else None
@@ -278,30 +300,51 @@ class EventEngine:
         broker = self.broker
         working = broker.working
         updates = broker.updates
-        ends = self._single_ends
-        starts = self._single_starts
-        opens, highs, lows, closes, volumes = s.open, s.high, s.low, s.close, s.volume
+        arrays = s.arrays
+        opens, highs, lows, closes, volumes = (arrays[c] for c in ("open", "high", "low", "close", "volume"))
+        starts, ends = s.start_ns, s.end_ns
         symbol = s.symbol
         every_bar = broker.every_bar
         actions = self.actions.get(0, {})
+        action_bars = sorted(actions)
+        signal_bars, subscriptions = self._signal_bars(0)
+        skip = on_bar is None and not every_bar
         next_timer, timer_step = state[0], state[1]
-        i = start
-        while i < stop:
-            if i > 0 and timer_step == i - 1:  # timers of the previous bar's instant
-                next_timer, timer_step = self._fire_timers(timer_fires, next_timer, i - 1)
-            segment_end = stop if timer_step < i else min(stop, timer_step + 1)
-            for j in range(i, segment_end):
-                s.i = j
-                if actions and j in actions:
-                    self._apply_actions(s, j)
-                if working or every_bar:
-                    broker.on_bar(symbol, starts[j], ends[j], opens[j], highs[j], lows[j], closes[j], volumes[j])
-                    self._synced = -1
-                    if updates:
-                        self._dispatch(on_order, on_fill)
-                if on_bar is not None:
-                    on_bar(ctx, bar)
-            i = segment_end
+        ps = bisect_left(signal_bars, start)
+        pa = bisect_left(action_bars, start)
+        n_signals = len(signal_bars)
+        j = start
+        while j < stop:
+            if skip and not working:
+                target = stop
+                if ps < n_signals and signal_bars[ps] < target:
+                    target = signal_bars[ps]
+                if pa < len(action_bars) and action_bars[pa] < target:
+                    target = action_bars[pa]
+                if j <= timer_step < target:
+                    target = timer_step
+                if target >= stop:
+                    s.i = stop - 1
+                    break
+                j = target
+            s.i = j
+            if actions and j in actions:
+                self._apply_actions(s, j)
+                pa += 1
+            if working or every_bar:
+                broker.on_bar(symbol, int(starts[j]), int(ends[j]), float(opens[j]), float(highs[j]), float(lows[j]),
+                              float(closes[j]), float(volumes[j]))
+                self._synced = -1
+                if updates:
+                    self._dispatch(on_order, on_fill)
+            if on_bar is not None:
+                on_bar(ctx, bar)
+            if ps < n_signals and signal_bars[ps] == j:
+                self._fire_signals(subscriptions, bar, j)
+                ps += 1
+            if timer_step == j:
+                next_timer, timer_step = self._fire_timers(timer_fires, next_timer, j)
+            j += 1
         state[0], state[1], state[3] = next_timer, timer_step, stop - 1
 
     def _loop_idle(self, ends, sids, idx, timer_fires, state: list[int], on_order, on_fill) -> None:
@@ -374,6 +417,12 @@ class EventEngine:
         updates = broker.updates
         every_bar = broker.every_bar
         actions = self.actions
+        signal_sets = {}
+        for sid in {handle._s.sid for handle, _ in self.signals}:
+            bars, subscriptions = self._signal_bars(sid)
+            marks = np.zeros(len(series[sid]), dtype=bool)
+            marks[bars] = True
+            signal_sets[sid] = (marks.tolist(), subscriptions)
         ends_l = ends[start:stop].tolist()
         sids_l = sids[start:stop].tolist()
         idx_l = idx[start:stop].tolist()
@@ -404,6 +453,10 @@ class EventEngine:
                     self._dispatch(on_order, on_fill)
             if on_bar is not None:
                 on_bar(ctx, s.bar)
+            if signal_sets and s.sid in signal_sets:
+                marks, subscriptions = signal_sets[s.sid]
+                if marks[i]:
+                    self._fire_signals(subscriptions, s.bar, i)
         state[:] = [next_timer, timer_step, now, step]
 
     def _fire_timers(self, fires: list[tuple[int, str]], position: int, step: int) -> tuple[int, int]:

@@ -18,7 +18,7 @@ from bisect import bisect_left, insort
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from enum import StrEnum
 from itertools import repeat
@@ -42,24 +42,31 @@ def trade_date(ts_event: datetime) -> date:
 
 
 def one_year_after(day: date) -> date:
-    """Return the same calendar day one year later; 29 February maps to 28 February.
+    """Return the same calendar day one year later; 29 February maps to 1 March."""
+    try:
+        return day.replace(year=day.year + 1)
+    except ValueError:  # 29 February into a common year
+        return date(day.year + 1, 3, 1)
+
+
+def long_term_from(acquired: date) -> date:
+    """Return the first disposal date on which a lot acquired on ``acquired`` is long term.
 
     Notes
     -----
-    A holding period is long term when the disposal date is later than this day
-    (IRS Publication 550: "more than 1 year"; the day of acquisition is not
-    counted, the day of disposal is). The 29 February rule is the common reading
-    and is for compliance to confirm.
+    Long term means held more than one year (IRS Publication 550). The holding period
+    starts the day after acquisition and is counted in calendar months from that day
+    (Rev. Rul. 66-7), so it exceeds a year on the first anniversary of its start: bought
+    5 February 2023, long term from 6 February 2024 (Publication 550's example); bought
+    28 February 2023 (start 1 March), sold 29 February 2024 is still short term. An
+    anniversary of 29 February in a common year is 1 March.
     """
-    try:
-        return day.replace(year=day.year + 1)
-    except ValueError:  # 29 February into a non-leap year
-        return day.replace(year=day.year + 1, day=28)
+    return one_year_after(acquired + timedelta(days=1))
 
 
 def is_long_term(acquired: date, disposed: date) -> bool:
     """Return whether a lot acquired on ``acquired`` and disposed of on ``disposed`` was held over a year."""
-    return disposed > one_year_after(acquired)
+    return disposed >= long_term_from(acquired)
 
 
 class LotMethod(StrEnum):

@@ -208,11 +208,19 @@ def test_lots_selling_exactly_one_year_later_is_short_term():
     assert (second.holding_days, second.long_term) == (369, True)
 
 
-def test_is_long_term_acquired_29_february_counts_from_28_february():
-    # A lot bought on 29 Feb 2024 has its anniversary on 28 Feb 2025: long term from 1 March.
+def test_is_long_term_counts_calendar_months_from_the_day_after_acquisition():
+    # Publication 550: bought 5 Feb 2023, sold 5 Feb 2024 is not more than a year; 6 Feb is
+    assert is_long_term(date(2023, 2, 5), date(2024, 2, 5)) is False
+    assert is_long_term(date(2023, 2, 5), date(2024, 2, 6)) is True
+    # Rev. Rul. 66-7: the period starts 1 Mar 2023, so 29 Feb 2024 ends exactly one year
+    assert is_long_term(date(2023, 2, 28), date(2024, 2, 29)) is False
+    assert is_long_term(date(2023, 2, 28), date(2024, 3, 1)) is True
+    # bought on the leap day: the period starts 1 Mar 2024, long term from 1 Mar 2025
     assert is_long_term(date(2024, 2, 29), date(2025, 2, 28)) is False
     assert is_long_term(date(2024, 2, 29), date(2025, 3, 1)) is True
-    assert is_long_term(date(2023, 2, 28), date(2024, 2, 29)) is True
+    # bought 28 Feb 2024 (a leap year): the period starts on the leap day; its anniversary is 1 Mar 2025
+    assert is_long_term(date(2024, 2, 28), date(2025, 2, 28)) is False
+    assert is_long_term(date(2024, 2, 28), date(2025, 3, 1)) is True
 
 
 def test_trade_date_late_evening_utc_is_previous_new_york_day():

@@ -174,7 +174,8 @@ WHITENOISE_USE_FINDERS = True
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        # token auth that writes an audit entry the first time a token is used in each hour
+        "bifrost_web.compliance.auth.AuditedTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -227,6 +228,11 @@ CELERY_BEAT_SCHEDULE = {
     "risk-revalue": {"task": "bifrost_web.risk.tasks.risk_revalue_all", "schedule": 300.0},
     "risk-daily-report": {"task": "bifrost_web.risk.tasks.risk_daily_reports",
                           "schedule": crontab(minute="0", hour="23", day_of_week="1-5")},
+    # compliance: nightly wash-sale/day-trade rescans, audit-chain verification, quarterly reports
+    "compliance-scan": {"task": "compliance.scan_all", "schedule": crontab(minute="30", hour="23", day_of_week="1-5")},
+    "compliance-audit-verify": {"task": "compliance.audit_verify", "schedule": crontab(minute="0", hour="2")},
+    "compliance-reports": {"task": "compliance.generate_reports",
+                           "schedule": crontab(minute="0", hour="3", day_of_month="1", month_of_year="1,4,7,10")},
     "portfolio-snapshots": {
         "task": "bifrost_web.trading.tasks.snapshot_all",
         "schedule": crontab(minute="45", hour="22", day_of_week="1-5"),
