@@ -18,11 +18,10 @@ from __future__ import annotations
 import dataclasses
 import gc
 import math
+from bisect import bisect_left
 from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from typing import Any
-
-from bisect import bisect_left
 
 import numpy as np
 import pandas as pd

@@ -83,7 +83,6 @@ Fees
 from __future__ import annotations
 
 import functools
-
 from bisect import bisect_right
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
