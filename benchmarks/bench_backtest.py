@@ -32,7 +32,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bifrost.backtest import run  # noqa: E402
+from bifrost.backtest import Strategy, run  # noqa: E402
 from bifrost.backtest.fast import crossover_signals, simulate_signals, sma_crossover_fast  # noqa: E402
 from bifrost.indicators.vectorised import sma  # noqa: E402
 from bifrost.marketdata.synthetic import generate_bars, generate_market  # noqa: E402
@@ -49,9 +49,30 @@ def timed(fn, repeat: int = 1):
     return best, result
 
 
-def bifrost_event(bars):
-    record = run("sma_crossover", {"ACME": bars}, timeframe="1m", params={"fast": FAST, "slow": SLOW,
-                                                                          "quantity": SHARES},
+class SmaCrossEveryBar(Strategy):
+    """The same rule as the shipped ``sma_crossover``, written with ``on_bar``: the engine
+    must call the strategy on every bar (the shipped example uses a signal callback, so the
+    engine visits only the bars where the averages cross or an order is working)."""
+
+    params = {"fast": FAST, "slow": SLOW, "quantity": SHARES}
+
+    def on_start(self, ctx):
+        self.cross = ctx.crossover(ctx.indicator("sma", period=self.p.fast), ctx.indicator("sma", period=self.p.slow))
+
+    def on_bar(self, ctx, bar):
+        cross = self.cross[0]
+        if cross > 0:
+            if ctx.position(bar.symbol) == 0:
+                ctx.buy(bar.symbol, self.p.quantity)
+        elif cross < 0:
+            held = ctx.position(bar.symbol)
+            if held > 0:
+                ctx.sell(bar.symbol, held)
+
+
+def bifrost_event(bars, strategy="sma_crossover"):
+    record = run(strategy if isinstance(strategy, Strategy) else "sma_crossover", {"ACME": bars}, timeframe="1m",
+                 params=None if isinstance(strategy, Strategy) else {"fast": FAST, "slow": SLOW, "quantity": SHARES},
                  commission_bps=COMMISSION * 1e4, cash=CASH)
     return len(record.trades()), record.final_equity
 
@@ -141,8 +162,11 @@ def main() -> None:
     rows = []
 
     seconds, (trades, equity) = timed(lambda: bifrost_event(bars), repeat=3)
-    rows.append(("bifrost event-driven", n, seconds, trades, equity))
+    rows.append(("bifrost event-driven (signal callbacks)", n, seconds, trades, equity))
     event_rate = n / seconds
+    seconds, (trades, equity) = timed(lambda: bifrost_event(bars, SmaCrossEveryBar()), repeat=3)
+    rows.append(("bifrost event-driven (on_bar every bar)", n, seconds, trades, equity))
+    every_bar_rate = n / seconds
 
     entries, exits = signals(bars)
     simulate_signals(bars.iloc[:1000], entries[:1000], exits[:1000], quantity=SHARES, cash=CASH)  # JIT warm-up
@@ -182,9 +206,10 @@ def main() -> None:
         print(f"{name:42s} {count:10,d} {seconds:9.3f} {count / seconds:12,.0f} {trades:7d} {equity:16,.2f}")
 
     print("\nratios (same run):")
-    print(f"  event engine: {event_rate:,.0f} bars/s (target >= 1,000,000): "
-          f"{event_rate / backtesting_rate:.1f}x backtesting.py"
-          + (f", {event_rate / backtrader_rate:.0f}x backtrader" if backtrader_rate else ""))
+    for label, rate in (("signal callbacks", event_rate), ("on_bar every bar", every_bar_rate)):
+        print(f"  event engine, {label}: {rate:,.0f} bars/s (target >= 1,000,000): "
+              f"{rate / backtesting_rate:.1f}x backtesting.py"
+              + (f", {rate / backtrader_rate:.0f}x backtrader" if backtrader_rate else ""))
     if vectorbt_rate:
         print(f"  fast path: {fast_rate / vectorbt_rate:.2f}x vectorbt from_signals (target >= 1.5x)")
 

@@ -56,20 +56,18 @@ class SmaCrossover(Strategy):
                                f"{self.p.slow}")
 
     def on_start(self, ctx) -> None:
-        self.fast = ctx.indicator("sma", period=self.p.fast)
-        self.slow = ctx.indicator("sma", period=self.p.slow)
-        self.cross = ctx.crossover(self.fast, self.slow)
         self.symbol = ctx.symbols[0]
+        fast = ctx.indicator("sma", period=self.p.fast)
+        slow = ctx.indicator("sma", period=self.p.slow)
+        # signal events: the engine calls on_cross only on bars where the averages cross
+        ctx.on_signal(ctx.crossover(fast, slow), self.on_cross)
 
-    def on_bar(self, ctx, bar) -> None:
-        cross = self.cross[0]
-        if cross > 0:
-            if ctx.position(self.symbol) == 0:
-                ctx.buy(self.symbol, self.p.quantity)
-        elif cross < 0:
-            held = ctx.position(self.symbol)
-            if held > 0:
-                ctx.sell(self.symbol, held)
+    def on_cross(self, ctx, bar, direction: float) -> None:
+        held = ctx.position(self.symbol)
+        if direction > 0 and held == 0:
+            ctx.buy(self.symbol, self.p.quantity)
+        elif direction < 0 and held > 0:
+            ctx.sell(self.symbol, held)
 
 
 @register_strategy("bollinger_reversion")

@@ -149,10 +149,14 @@ class LiveSession:
         if broker.updates:
             events._dispatch(*events._callbacks)
         on_bar = self.strategy.on_bar if overrides(self.strategy, "on_bar") else None
-        if on_bar is not None:
-            on_bar(events.ctx, base.bar)
-            for series in closed_coarse:
+        for series in (base, *closed_coarse):
+            if on_bar is not None:
                 on_bar(events.ctx, series.bar)
+            for handle, callback in events.signals:  # signal events of the bars that just closed
+                if handle._s is series:
+                    value = handle[0]
+                    if value and value == value:
+                        callback(events.ctx, series.bar, value)
         self.bars_seen += 1
 
     def stop(self) -> None:
