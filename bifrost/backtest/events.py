@@ -161,6 +161,12 @@ class EventEngine:
         if self._synced == self.step:
             return
         last = self.broker.last
+        single = self._single
+        if single is not None:  # one series: its current close, without building the close list
+            if single.i >= 0:
+                last[single.symbol] = float(single.arrays["close"][single.i])
+            self._synced = self.step
+            return
         for symbol, series in self.base.items():
             if series.i >= 0:
                 last[symbol] = series.close[series.i]

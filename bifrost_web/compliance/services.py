@@ -8,8 +8,8 @@ account of the owner's household takes part in wash-sale matching, IRAs included
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import UTC, date, datetime
+from collections.abc import Callable, Iterable
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -33,9 +33,10 @@ from bifrost.compliance.pretrade import (
     IntradayMarginCheck,
     WashSaleCheck,
 )
+from bifrost.compliance.tax import WASH_WINDOW_DAYS
 from bifrost.core.errors import InvalidInput, NotFoundError
 from bifrost.core.money import decimal_from_float
-from bifrost.portfolio.lots import trade_date
+from bifrost.portfolio.lots import NEW_YORK, trade_date
 from bifrost_web.compliance import models
 from bifrost_web.trading import models as tr_models
 from bifrost_web.trading import selectors as tr_selectors
@@ -217,12 +218,46 @@ def pdt_report(*, user, portfolio_id: int, as_of: date | None = None) -> dict[st
 # Pre-trade provider
 # ------------------------------------------------------------------------------------------
 
+class _Deferred:
+    """A pre-trade check built only for an order that can trip it.
+
+    ``needed(order, context)`` is a cheap test (one indexed query at most) that is true
+    whenever the real check could say anything but accept; otherwise the order is accepted
+    without loading the household's trade history. The real check is built once, on the
+    first order that needs it.
+    """
+
+    def __init__(self, rule: str, build: Callable[[], Any], needed: Callable[[Any, Any], bool]) -> None:
+        self.rule = rule
+        self._build = build
+        self._needed = needed
+        self._check = None
+
+    def check(self, order, context):
+        from bifrost.orders.pretrade import CheckResult
+
+        if not self._needed(order, context):
+            return CheckResult.accept()
+        if self._check is None:
+            self._check = self._build()
+        return self._check.check(order, context)
+
+
+def _recent_fills(portfolios: Iterable[tr_models.Portfolio], symbols: Iterable[str], since: datetime) -> bool:
+    return tr_models.Fill.objects.filter(portfolio__in=list(portfolios), symbol__in=list(symbols),
+                                         ts_event__gte=since).exists()
+
+
 def pretrade_provider(portfolio: tr_models.Portfolio, request, now: datetime, *,
                       lot_method: str | None = None) -> list:
     """Checks the compliance service adds to an order of ``portfolio`` (registered in ready()).
 
     ``lot_method`` previews a per-sale override of the lot method (what-if only: orders do not
-    carry a lot method yet).
+    carry a lot method yet). The wash-sale and settlement checks replay the household's
+    trades, so they are deferred (:class:`_Deferred`) and only run for orders that could
+    trip them: a wash sale needs a fill of a substantially identical symbol in the household
+    within the last 30 days (a loss sale before a buy, a purchase before a sale); a
+    good-faith violation needs a sale; a day trade needs a fill of the symbol today.
     """
     settings = settings_for(portfolio)
     checks: list = []
@@ -234,22 +269,44 @@ def pretrade_provider(portfolio: tr_models.Portfolio, request, now: datetime, *,
             watch={s: r for s, k, r in listed if k == models.ListedSymbol.Kind.WATCH}))
     off = models.ComplianceSettings.Action.OFF
     portfolios = household_portfolios(portfolio)
-    trades = trades_for(portfolios)
     name = account_name(portfolio)
+    memo: dict[str, Any] = {}
+
+    def trades() -> list[TaxTrade]:
+        if "trades" not in memo:
+            memo["trades"] = trades_for(portfolios)
+        return memo["trades"]
+
+    def identical() -> IdenticalGroups:
+        if "identical" not in memo:
+            memo["identical"] = identical_groups_for(portfolio.owner)
+        return memo["identical"]
+
     if settings.wash_sale_action != off:
-        checks.append(WashSaleCheck(trades=trades, account=name, accounts=profiles_for(portfolios),
-                                    identical=identical_groups_for(portfolio.owner), lot_method=lot_method,
-                                    block=settings.wash_sale_action == models.ComplianceSettings.Action.BLOCK))
+        def wash_needed(order, context) -> bool:
+            groups = identical()
+            key = groups.key(order.symbol)
+            members = {order.symbol.upper(), *(s for group in groups.groups if key in group for s in group)}
+            return _recent_fills(portfolios, members, now - timedelta(days=WASH_WINDOW_DAYS + 1))
+
+        checks.append(_Deferred("wash_sale", lambda: WashSaleCheck(
+            trades=trades(), account=name, accounts=profiles_for(portfolios), identical=identical(),
+            lot_method=lot_method, block=settings.wash_sale_action == models.ComplianceSettings.Action.BLOCK),
+            wash_needed))
     if portfolio.account_type == "cash" and settings.day_trade_action != off:
-        checks.append(GoodFaithCheck(trades=[t for t in trades if t.account == name], deposits=cash_flows(portfolio),
-                                     block=settings.day_trade_action == models.ComplianceSettings.Action.BLOCK))
+        checks.append(_Deferred("cash_account_settlement", lambda: GoodFaithCheck(
+            trades=[t for t in trades() if t.account == name], deposits=cash_flows(portfolio),
+            block=settings.day_trade_action == models.ComplianceSettings.Action.BLOCK),
+            lambda order, context: order.side.value == "sell"))
     if portfolio.account_type == "margin" and settings.day_trade_action != off:
         regime = _regime(portfolio, settings, trade_date(now))
-        own = [t for t in trades if t.account == name]
         if regime is DayTradingRegime.LEGACY_PDT:
-            checks.append(DayTradeCheck(trades=own, account=name, equity=portfolio_equity(portfolio),
-                                        method=settings.counting_method,
-                                        block=settings.day_trade_action == models.ComplianceSettings.Action.BLOCK))
+            today = datetime.combine(trade_date(now), time(0), tzinfo=NEW_YORK).astimezone(UTC)
+            checks.append(_Deferred("pattern_day_trader", lambda: DayTradeCheck(
+                trades=[t for t in trades() if t.account == name], account=name, equity=portfolio_equity(portfolio),
+                method=settings.counting_method,
+                block=settings.day_trade_action == models.ComplianceSettings.Action.BLOCK),
+                lambda order, context: _recent_fills([portfolio], [order.symbol], today)))
         else:
             positions = [s for s, q in (portfolio.position_quantities or {}).items() if Decimal(q)]
             checks.append(IntradayMarginCheck(prices=last_prices(positions)))

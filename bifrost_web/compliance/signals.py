@@ -27,7 +27,7 @@ def _order_saved(sender, instance: tr_models.Order, created: bool, **kwargs) -> 
 
 
 def _order_event_saved(sender, instance: tr_models.OrderEventRecord, created: bool, **kwargs) -> None:
-    if not created:
+    if not created or instance.kind == "submitted":  # the order.create entry records the submission
         return
     from bifrost_web.compliance.services import audit_record
 

@@ -17,6 +17,7 @@ def portfolio_get(*, user, portfolio_id: int) -> models.Portfolio:
     portfolio = models.Portfolio.objects.filter(owner=user, pk=portfolio_id).first()
     if portfolio is None:
         raise NotFoundError(f"portfolio {portfolio_id} not found")
+    portfolio.owner = user  # the filter proved it; spares a query wherever the owner is read
     return portfolio
 
 
