@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from bifrost.compliance import (
     AccountProfile,
@@ -42,6 +42,7 @@ from bifrost_web.trading import models as tr_models
 from bifrost_web.trading import selectors as tr_selectors
 
 _ZERO = Decimal(0)
+_AUDIT_LOCK = 0x62_69_66_72_6F_73_74  # "bifrost": the advisory lock that orders audit appends
 
 
 # ------------------------------------------------------------------------------------------
@@ -501,6 +502,11 @@ def audit_record(*, actor: str, action: str, object_type: str = "", object_id: s
     for attempt in range(5):
         try:
             with transaction.atomic():
+                if connection.vendor == "postgresql":
+                    # appends are serial: a transaction-scoped lock held to commit, so concurrent
+                    # writers queue instead of racing for the next sequence number
+                    with connection.cursor() as cursor:
+                        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_AUDIT_LOCK])
                 last = models.AuditEntry.objects.select_for_update().order_by("-sequence").first()
                 sequence = last.sequence + 1 if last else 1
                 entry = models.AuditEntry(sequence=sequence, ts=ts, actor=actor[:150], action=action[:64],

@@ -23,7 +23,8 @@ def _order_saved(sender, instance: tr_models.Order, created: bool, **kwargs) -> 
                  object_id=f"{instance.portfolio_id}:{instance.client_order_id}",
                  after={"symbol": instance.symbol, "side": instance.side, "quantity": str(instance.quantity),
                         "order_type": instance.order_type, "limit_price": str(instance.limit_price or ""),
-                        "status": instance.status, "tag": instance.tag})
+                        "status": instance.status, "reject_reason": instance.reject_reason[:500],
+                        "tag": instance.tag})
 
 
 def _order_event_saved(sender, instance: tr_models.OrderEventRecord, created: bool, **kwargs) -> None:

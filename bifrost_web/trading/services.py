@@ -288,21 +288,24 @@ def _session_state(calendar_name: str, now: datetime) -> tuple[bool, datetime | 
 
 def _reserved_cash(portfolio: models.Portfolio, *, excluding: str) -> Decimal:
     """Cash committed to open buy orders (other than ``excluding``, the order being checked):
-    limit orders at their limit, others at the last price."""
-    from django.db.models import DecimalField, ExpressionWrapper, F
+    limit orders at their limit, others at the last price. One query, grouped by symbol."""
+    from django.db.models import Case, DecimalField, ExpressionWrapper, F, When
 
-    open_buys = portfolio.orders.filter(status__in=OPEN_STATUSES, side=Side.BUY.value).exclude(
-        client_order_id=excluding)
     leaves = ExpressionWrapper(F("quantity") - F("filled_quantity"), output_field=DecimalField(max_digits=24,
                                                                                                 decimal_places=6))
-    limit_total = open_buys.filter(limit_price__isnull=False).aggregate(
-        s=Sum(ExpressionWrapper(leaves * F("limit_price"), output_field=DecimalField(max_digits=40,
-                                                                                       decimal_places=12))))["s"]
-    reserved = Decimal(limit_total or 0)
-    for row in open_buys.filter(limit_price__isnull=True).values("symbol").annotate(q=Sum(leaves)):
-        price = _last_price(row["symbol"])
-        if price is not None:
-            reserved += row["q"] * price
+    money = DecimalField(max_digits=40, decimal_places=12)
+    rows = (portfolio.orders.filter(status__in=OPEN_STATUSES, side=Side.BUY.value).exclude(client_order_id=excluding)
+            .values("symbol")
+            .annotate(at_limit=Sum(Case(When(limit_price__isnull=False, then=leaves * F("limit_price")),
+                                        output_field=money)),
+                      at_market=Sum(Case(When(limit_price__isnull=True, then=leaves), output_field=money))))
+    reserved = Decimal(0)
+    for row in rows:
+        reserved += Decimal(row["at_limit"] or 0)
+        if row["at_market"]:
+            price = _last_price(row["symbol"])
+            if price is not None:
+                reserved += row["at_market"] * price
     return reserved
 
 
@@ -359,6 +362,11 @@ def order_submit(*, user, portfolio_id: int, request: OrderRequest, clock: Clock
                  pretrade: PreTradeChain | None = None) -> models.Order:
     """Persist, check and send an order. Idempotent on ``client_order_id``.
 
+    A broker order is stored (``new``) before it leaves for the broker, then updated with
+    the broker's answer, so a crash in between leaves a record for reconciliation. A paper
+    order is checked and matched by the in-process venue first and stored once, with its
+    events, in one transaction - still before it is acknowledged.
+
     Raises
     ------
     OrderRejected
@@ -369,8 +377,10 @@ def order_submit(*, user, portfolio_id: int, request: OrderRequest, clock: Clock
     clock = clock or WallClock()
     portfolio = selectors.portfolio_get(user=user, portfolio_id=portfolio_id)
     now = clock.now()
+    if portfolio.broker == "paper":
+        return _paper_submit(portfolio, request, now, pretrade)
     try:
-        with transaction.atomic():  # persisted before it is acknowledged
+        with transaction.atomic():  # persisted before it is sent to the broker
             row = models.Order.objects.create(
                 portfolio=portfolio, client_order_id=request.client_order_id, symbol=request.symbol,
                 side=request.side.value, quantity=request.quantity, order_type=request.order_type.value,
@@ -413,6 +423,70 @@ def order_submit(*, user, portfolio_id: int, request: OrderRequest, clock: Clock
         _record_event(row, EventKind.ACCEPTED, now, reason="pre-trade warnings",
                       details={"warnings": [f.message for f in check.findings]})
     return row
+
+
+def _findings(check) -> list[dict]:
+    return [{"rule": f.rule, "severity": f.severity.value, "message": f.message,
+             "numbers": {k: str(v) for k, v in f.numbers.items()}} for f in check.findings]
+
+
+def _paper_submit(portfolio: models.Portfolio, request: OrderRequest, now: datetime,
+                  pretrade: PreTradeChain | None) -> models.Order:
+    """Check, accept and store a paper order: one transaction, one round trip per table."""
+    chain = pretrade or pretrade_hooks.chain_for(portfolio, request, now)
+    check = chain.check(request, pretrade_context(portfolio=portfolio, request=request, now=now))
+    events = [models.OrderEventRecord(kind=EventKind.SUBMITTED.value, ts_event=now, details={})]
+    status, reason, venue_order_id = OrderStatus.ACCEPTED, "", ""
+    if check.decision is Decision.REJECT:
+        status = OrderStatus.REJECTED
+        reason = "; ".join(f.message for f in check.findings if f.severity is Decision.REJECT)
+        events.append(models.OrderEventRecord(kind=EventKind.REJECTED.value, ts_event=now, reason=reason,
+                                              details={"findings": _findings(check)}))
+    else:
+        for event in PaperExchange().submit(request, now):  # the venue's own acceptance rules
+            if event.kind is EventKind.REJECTED:
+                status, reason = OrderStatus.REJECTED, event.reason
+            venue_order_id = event.venue_order_id or venue_order_id
+            events.append(models.OrderEventRecord(kind=event.kind.value, ts_event=event.ts_event,
+                                                  reason=event.reason, details={}))
+        if status is OrderStatus.ACCEPTED and check.decision is Decision.WARN:
+            events.append(models.OrderEventRecord(kind=EventKind.ACCEPTED.value, ts_event=now,
+                                                  reason="pre-trade warnings",
+                                                  details={"warnings": [f.message for f in check.findings]}))
+    try:
+        with transaction.atomic():  # persisted before it is acknowledged
+            row = models.Order.objects.create(
+                portfolio=portfolio, client_order_id=request.client_order_id, symbol=request.symbol,
+                side=request.side.value, quantity=request.quantity, order_type=request.order_type.value,
+                time_in_force=request.time_in_force.value, limit_price=request.limit_price,
+                stop_price=request.stop_price, trail_amount=request.trail_amount, trail_percent=request.trail_percent,
+                oco_group=request.oco_group or "", tag=request.tag, venue=portfolio.broker, status=status.value,
+                reject_reason=reason, venue_order_id=venue_order_id)
+            for event in events:
+                event.order = row
+            models.OrderEventRecord.objects.bulk_create(events)
+    except IntegrityError:  # the client id exists: a retry of the same order, or a conflicting reuse
+        row = portfolio.orders.get(client_order_id=request.client_order_id)
+        if not _same_order(row, request):
+            raise StateConflict(
+                f"client_order_id {request.client_order_id} was already used for a different order") from None
+        row.duplicate = True
+        return row
+    row._prefetched_objects_cache = {"events": _loaded(row.events.all(), events)}
+    if status is OrderStatus.REJECTED:
+        if check.decision is Decision.REJECT:
+            raise OrderRejected(f"order {request.client_order_id} rejected: {reason}",
+                                details={"client_order_id": request.client_order_id, "findings": _findings(check)})
+        raise OrderRejected(f"order {request.client_order_id} rejected by the venue: {reason}",
+                            details={"client_order_id": request.client_order_id})
+    return row
+
+
+def _loaded(queryset, rows: list) -> object:
+    """``queryset`` marked as already holding ``rows`` (so serialising the order reads no more)."""
+    queryset._result_cache = list(rows)
+    queryset._prefetch_done = True
+    return queryset
 
 
 def _broker_submit(portfolio: models.Portfolio, request: OrderRequest, now: datetime) -> list[OrderEvent]:
