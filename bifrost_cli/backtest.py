@@ -155,6 +155,44 @@ def show_command(backtest_id: Annotated[int, typer.Argument(help="Backtest id.")
         console.print(table)
 
 
+@app.command("analyse")
+@handles_errors
+def analyse_command(backtest_id: Annotated[int, typer.Argument(help="Backtest id.")],
+                    section: Annotated[list[str] | None, typer.Option(
+                        "--section", "-s", help="risk, tca or tax (repeat; default all).")] = None,
+                    confidence: Annotated[float, typer.Option(help="VaR confidence level.")] = 0.99,
+                    user: UserOpt = "demo", as_json: JsonOpt = False) -> None:
+    """Risk, transaction costs and tax of a stored backtest: the services on a backtest."""
+    _django()
+    from bifrost_web.backtests import services
+
+    data = services.backtest_analysis(user=_user(user), backtest_id=backtest_id,
+                                      sections=section or ["risk", "tca", "tax"], confidence=confidence)
+    if as_json:
+        console.print_json(json.dumps(data))
+        return
+    if "risk" in data:
+        risk = data["risk"]
+        table = Table("method", f"VaR {risk['confidence']:.0%}", "ES", title=f"risk over {risk['days']} days")
+        for method, values in risk["var"].items():
+            table.add_row(method, f"{values['var']:.2%}", f"{values['es']:.2%}")
+        console.print(table)
+        console.print(f"max drawdown {risk['max_drawdown']:.2%}, volatility {risk['volatility_annual']:.2%} a year")
+        if "var_backtest" in risk:
+            vb = risk["var_backtest"]
+            console.print(f"VaR backtest: {vb['exceptions']} exceptions in {vb['observations']} days "
+                          f"({vb['expected_exceptions']:.1f} expected), Kupiec p={vb['kupiec_pvalue']:.3f}, "
+                          f"zone {vb['zone']}")
+    if "tca" in data:
+        summary = data["tca"]["summary"]
+        console.print("transaction costs: " + ", ".join(f"{k} {v}" for k, v in summary.items()
+                                                        if isinstance(v, (int, float)) and k.endswith("bps")))
+    if "tax" in data:
+        tax = data["tax"]
+        console.print(f"tax: realised {tax['realised']}, {tax['wash_sales']} wash sales disallowing "
+                      f"{tax['disallowed']}, {tax['open_lots']} open lots")
+
+
 @app.command("compare")
 @handles_errors
 def compare_command(ids: Annotated[list[int], typer.Argument(help="Two or more backtest ids.")],

@@ -90,6 +90,23 @@ class BacktestTradesApi(APIView):
         return Response(_frame_rows(record.trades()))
 
 
+class BacktestAnalysisApi(APIView):
+    @extend_schema(parameters=[OpenApiParameter("sections", str, description="Comma-separated: risk, tca, tax."),
+                               OpenApiParameter("confidence", float)], responses=OpenApiTypes.OBJECT)
+    def get(self, request: Request, backtest_id: int) -> Response:
+        """The risk, execution-quality and compliance services on this backtest: VaR and ES, drawdowns
+        and a VaR backtest; transaction costs of its fills; tax lots, realised gains and wash sales."""
+        from bifrost.core.errors import InvalidInput
+
+        sections = [s.strip() for s in request.query_params.get("sections", "risk,tca,tax").split(",") if s.strip()]
+        try:
+            confidence = float(request.query_params.get("confidence", "0.99"))
+        except ValueError:
+            raise InvalidInput("confidence must be a number such as 0.99") from None
+        return Response(services.backtest_analysis(user=request.user, backtest_id=backtest_id, sections=sections,
+                                                   confidence=confidence))
+
+
 class BacktestTearsheetApi(APIView):
     @extend_schema(parameters=[OpenApiParameter("download", bool)], responses={(200, "text/html"): str})
     def get(self, request: Request, backtest_id: int) -> HttpResponse:

@@ -13,6 +13,7 @@ urlpatterns = [
     path("backtests/<int:backtest_id>/fills/", api.BacktestFillsApi.as_view(), name="api-backtest-fills"),
     path("backtests/<int:backtest_id>/orders/", api.BacktestOrdersApi.as_view(), name="api-backtest-orders"),
     path("backtests/<int:backtest_id>/trades/", api.BacktestTradesApi.as_view(), name="api-backtest-trades"),
+    path("backtests/<int:backtest_id>/analysis/", api.BacktestAnalysisApi.as_view(), name="api-backtest-analysis"),
     path("backtests/<int:backtest_id>/tearsheet/", api.BacktestTearsheetApi.as_view(),
          name="api-backtest-tearsheet"),
     path("sweeps/", api.SweepListApi.as_view(), name="api-sweeps"),

@@ -719,3 +719,37 @@ def sweep_run_inline(*, sweep_id: int, progress: Progress | None = None) -> mode
 __all__ = ["backtest_compare", "backtest_create", "backtest_execute", "backtest_run",
            "backtest_store_record", "backtest_submit", "record_metrics", "sweep_create", "sweep_dispatch",
            "sweep_finalize", "sweep_run_chunk", "sweep_run_inline", "sweep_run_optuna", "sweep_submit"]
+
+
+def backtest_analysis(*, user, backtest_id: int, sections: Sequence[str] = ("risk", "tca", "tax"),
+                      confidence: float = 0.99) -> dict[str, Any]:
+    """Risk, transaction costs and tax of a stored backtest (see :mod:`bifrost.backtest.analysis`).
+
+    TCA reads the bars of the traded symbols from the bar store over the backtest's period.
+
+    Raises
+    ------
+    InvalidInput
+        An unknown section, or a section that cannot run on this backtest (too short for
+        risk, no fills, no stored bars).
+    NotFoundError
+        The backtest is not the user's.
+    """
+    from bifrost.backtest.analysis import risk_summary, tax_summary, tca_summary
+
+    unknown = sorted(set(sections) - {"risk", "tca", "tax"})
+    if unknown:
+        raise InvalidInput(f"unknown analysis sections {unknown}; use risk, tca, tax")
+    record = selectors.backtest_record(user=user, backtest_id=backtest_id)
+    out: dict[str, Any] = {"backtest": backtest_id}
+    if "risk" in sections:
+        out["risk"] = risk_summary(record, confidence=confidence)
+    if "tax" in sections:
+        out["tax"] = tax_summary(record)
+    if "tca" in sections:
+        traded = sorted(set(record.fills["symbol"])) if len(record.fills) else []
+        end = (record.end + pd.Timedelta(days=1)).to_pydatetime()
+        bars = load_bars(symbols=traded, timeframe=record.timeframe,
+                         start=(record.start - pd.Timedelta(days=7)).to_pydatetime(), end=end) if traded else {}
+        out["tca"] = tca_summary(record, bars)
+    return _json_safe(out)

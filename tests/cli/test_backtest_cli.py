@@ -43,7 +43,7 @@ def _json(result):
 
 def test_every_backtest_command_has_help():
     group = get_command(app).commands["backtest"]
-    assert set(group.commands) == {"run", "list", "show", "compare", "optimize", "walk-forward",
+    assert set(group.commands) == {"run", "list", "show", "analyse", "compare", "optimize", "walk-forward",
                                    "import-backtrader"}
     for name in group.commands:
         result = runner.invoke(app, ["backtest", name, "--help"])
@@ -210,3 +210,19 @@ def _window_return(bars, params, start, end):
     before = record.equity[record.equity.index < bars.index[first]]
     opening = before.iloc[-1] if len(before) else record.initial_cash
     return equity.iloc[-1] / opening - 1
+
+
+def test_analyse_runs_the_risk_tca_and_tax_services_on_a_stored_backtest(demo, acme):
+    stored = _json(runner.invoke(app, ["backtest", "run", "sma_crossover", "ACME", "fast=5", "slow=20", *PERIOD,
+                                       "--commission-bps", "10", "--json"]))
+    body = _json(runner.invoke(app, ["backtest", "analyse", str(stored["id"]), "--json"]))
+    direct = run("sma_crossover", {"ACME": acme}, params={"fast": 5, "slow": 20}, commission_bps=10)
+    from bifrost.backtest.analysis import risk_summary, tax_summary
+
+    expected = risk_summary(direct)["var"]
+    for method, values in expected.items():
+        assert body["risk"]["var"][method] == pytest.approx(values)
+    assert body["tax"] == tax_summary(direct)
+    assert len(body["tca"]["orders"]) == len(direct.fills)
+    bad = runner.invoke(app, ["backtest", "analyse", str(stored["id"]), "-s", "astrology"])
+    assert bad.exit_code != 0 and "unknown analysis sections" in _text(bad)

@@ -119,7 +119,7 @@ def test_users_never_see_each_others_backtests_or_sweeps(alice, bob, acme):
 
     assert theirs.get("/api/v1/backtests/").json() == []
     assert theirs.get("/api/v1/sweeps/").json() == []
-    for suffix in ("", "equity/", "fills/", "trades/", "orders/", "tearsheet/"):
+    for suffix in ("", "equity/", "fills/", "trades/", "orders/", "tearsheet/", "analysis/"):
         response = theirs.get(f"/api/v1/backtests/{mine.pk}/{suffix}")
         assert response.status_code == 404, suffix
     assert theirs.get(f"/api/v1/backtests/compare/?ids={mine.pk},{mine.pk + 1}").status_code in (400, 404)
@@ -235,3 +235,12 @@ def test_owner_can_delete_a_backtest_with_its_results(alice):
     assert response.status_code == 204
     assert not models.Backtest.objects.exists()
     assert not models.BacktestFill.objects.exists() and not models.BacktestSeries.objects.exists()
+
+
+def test_analysis_endpoint_runs_the_services_and_refuses_bad_sections(alice):
+    stored = services.backtest_store_record(user=alice, record=make_record(), name="analysed")
+    client = _client(alice)
+    body = client.get(f"/api/v1/backtests/{stored.pk}/analysis/?sections=tax").json()
+    assert set(body) == {"backtest", "tax"} and body["tax"]["disposals"] >= 0
+    bad = client.get(f"/api/v1/backtests/{stored.pk}/analysis/?sections=horoscope")
+    assert bad.status_code == 400 and "horoscope" in bad.json()["message"]
