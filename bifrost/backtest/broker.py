@@ -43,7 +43,7 @@ from bifrost.orders.types import Liquidity, Side
 __all__ = ["FillInfo", "OrderUpdate", "SimBroker", "SimOrder"]
 
 ORDER_TYPES = ("market", "limit", "stop", "stop_limit", "trailing_stop")
-TIFS = ("day", "gtc", "ioc", "fok")
+TIFS = ("day", "gtc", "ioc", "fok", "opg", "cls")
 _STOPS = ("stop", "stop_limit", "trailing_stop")
 _BUY, _SELL = Side.BUY, Side.SELL
 _CENT = Decimal("0.01")
@@ -181,6 +181,7 @@ class SimBroker:
         self.touch_fills = touch_fills
         cal = get_calendar(calendar)
         self._closes = cal.closes_nanos.tolist()
+        self._opens = cal.opens_nanos.tolist()
         self.positions: dict[str, float] = {}
         self.last: dict[str, float] = {}
         self.orders: dict[str, SimOrder] = {}
@@ -272,7 +273,7 @@ class SimBroker:
                          trail_amount=trail_amount, trail_percent=trail_percent, submitted_ns=now_ns,
                          close_ns=self._close_after(now_ns) if tif == "day" else None, tag=tag)
         self.orders[order_id] = order
-        reason = self.refusal(symbol, buy, qty, limit) if check else ""
+        reason = self._venue_rejection(order_type, tif) or (self.refusal(symbol, buy, qty, limit) if check else "")
         if reason:
             order.status = "rejected"
             order.reason = reason
@@ -287,6 +288,15 @@ class SimBroker:
         if self.reporting:
             self.updates.append(OrderUpdate(order_id, symbol, "accepted", now_ns))
         return order
+
+    @staticmethod
+    def _venue_rejection(order_type: str, tif: str) -> str:
+        """The paper exchange's acceptance rules for time in force."""
+        if tif in ("opg", "cls") and order_type not in ("market", "limit"):
+            return f"time_in_force {tif} takes market or limit orders, not {order_type}"
+        if tif in ("ioc", "fok") and order_type in _STOPS:
+            return f"time_in_force {tif} cannot be used with {order_type} orders"
+        return ""
 
     def cancel(self, order_id: str, now_ns: int, reason: str = "cancelled by the strategy") -> bool:
         order = self.orders.get(order_id)
@@ -373,10 +383,44 @@ class SimBroker:
                     self._finish(order, "expired", close_ns, "day order expired at the session close")
                     continue
                 if start_ns >= order.eligible_ns:
-                    capacity = self._match(order, o, h, lo, tradable, capacity, start_ns, end_ns)
+                    if order.tif == "opg" or order.tif == "cls":
+                        capacity = self._match_auction(order, o, c, tradable, capacity, start_ns, end_ns)
+                    else:
+                        capacity = self._match(order, o, h, lo, tradable, capacity, start_ns, end_ns)
                 if not order.done and close_ns is not None and end_ns >= close_ns:
                     self._finish(order, "expired", close_ns, "day order expired at the session close")
         self.last[symbol] = c
+
+    def _match_auction(self, order: SimOrder, o: float, c: float, tradable: bool, capacity: float | None,
+                       start_ns: int, end_ns: int) -> float | None:
+        """OPG fills at the open of the session's opening bar, CLS at the close of its closing
+        bar, if marketable against the limit; what is not filled then expires."""
+        index = bisect_right(self._closes, start_ns)
+        if index >= len(self._closes):
+            return capacity
+        opening = order.tif == "opg"
+        at_open = start_ns <= self._opens[index] < end_ns
+        at_close = self._closes[index] <= end_ns
+        if not (at_open if opening else at_close):
+            return capacity  # wait for the session's opening (closing) bar
+        price = o if opening else c
+        ts_ns = start_ns if opening else end_ns
+        limit = order.limit
+        marketable = limit is None or (price <= limit if order.buy else price >= limit)
+        name = "opening" if opening else "closing"
+        if not tradable or not marketable:
+            self._finish(order, "expired", ts_ns, f"not filled in the {name} auction")
+            return capacity
+        left = order.qty - order.filled
+        quantity = left if capacity is None or left <= capacity else float(capacity)
+        if quantity > 0:
+            self._fill(order, quantity, price, True, ts_ns, slipped=False)
+            if capacity is not None:
+                capacity -= quantity
+        if not order.done:
+            self._finish(order, "expired", ts_ns,
+                         f"unfilled remainder expired after the {name} auction (participation cap)")
+        return capacity
 
     def _execution(self, order: SimOrder, o: float, h: float, lo: float, start_ns: int,
                    end_ns: int) -> tuple[float, bool, int] | None:
@@ -436,10 +480,11 @@ class SimBroker:
             self._finish(order, "cancelled", end_ns, f"{rule}: unfilled quantity cancelled")
         return capacity
 
-    def _fill(self, order: SimOrder, quantity: float, price: float, taker: bool, ts_ns: int) -> None:
+    def _fill(self, order: SimOrder, quantity: float, price: float, taker: bool, ts_ns: int, *,
+              slipped: bool = True) -> None:
         buy = order.buy
         side = _BUY if buy else _SELL
-        if taker and not self._no_slippage:
+        if taker and slipped and not self._no_slippage:
             slipped = self.slippage_model.execution_price(symbol=order.symbol, side=side,
                                                           reference_price=decimal_from_float(price),
                                                           quantity=Decimal(repr(quantity)))
@@ -465,7 +510,8 @@ class SimBroker:
             if self._free_fees:
                 commission = fees = 0.0
             else:
-                commission, fees = self._decimal_fees(order, side, quantity, price, taker, ts_ns, first)
+                commission, fees = self._decimal_fees(order, side, quantity, price, taker, ts_ns, first,
+                                                      auction=not slipped)
             # the ledger books the notional rounded to the cent (half even), so does the account
             notional = float((Decimal(repr(price)) * Decimal(repr(quantity))).quantize(_CENT, ROUND_HALF_EVEN))
         symbol = order.symbol
@@ -481,7 +527,8 @@ class SimBroker:
         complete = order.filled >= order.qty - 1e-12
         if self.reporting:
             self.new_fills.append(FillInfo(fill_id, order.id, symbol, "buy" if buy else "sell", quantity, price,
-                                           commission, fees, ts_ns, "taker" if taker else "maker"))
+                                           commission, fees, ts_ns,
+                                           "auction" if not slipped else "taker" if taker else "maker"))
             self.updates.append(OrderUpdate(order.id, symbol, "filled" if complete else "partially_filled", ts_ns,
                                             filled_quantity=order.filled))
         if complete:
@@ -501,10 +548,10 @@ class SimBroker:
         return micro, micro * int(quantity)
 
     def _decimal_fees(self, order: SimOrder, side: Side, quantity: float, price: float, taker: bool, ts_ns: int,
-                      first: bool) -> tuple[float, float]:
+                      first: bool, *, auction: bool = False) -> tuple[float, float]:
         d_price = decimal_from_float(price)
         d_qty = Decimal(repr(quantity))
-        liquidity = Liquidity.TAKER if taker else Liquidity.MAKER
+        liquidity = Liquidity.AUCTION if auction else Liquidity.TAKER if taker else Liquidity.MAKER
         ts = datetime.fromtimestamp(ts_ns / 1e9, UTC)
         order.notional += d_qty * d_price
         model = self.fee_model

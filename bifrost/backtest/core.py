@@ -19,6 +19,7 @@ from bifrost.core.money import decimal_from_float
 from bifrost.core.time import SimulatedClock
 from bifrost.execution import FeeModel, PaperExchange, SlippageModel
 from bifrost.orders.groups import make_bracket
+from bifrost.orders.pretrade import MarketHoursCheck, PreTradeChain
 from bifrost.orders.types import OrderRequest
 from bifrost.portfolio import Deposit, Dividend, Ledger, LedgerConfig, Split
 from bifrost.trading.engine import MarketView, TradingEngine
@@ -95,8 +96,11 @@ class CoreBroker:
         first = _dt(start_ns) - timedelta(seconds=1)
         self.sim_clock = SimulatedClock(first)
         self.ledger.post(Deposit(entry_id="initial-cash", ts_event=first, amount=self.initial_cash))
+        # a backtest decides at bar closes and queues orders for the next bar, so the live
+        # market-hours rule (no DAY order after the close, OPG only before the open) is left out
+        chain = PreTradeChain([c for c in PreTradeChain.basic().checks if not isinstance(c, MarketHoursCheck)])
         self.engine = TradingEngine(portfolio_id="backtest", ledger=self.ledger, venue=self.venue,
-                                    clock=self.sim_clock,
+                                    clock=self.sim_clock, pretrade=chain,
                                     market=MarketView(last_prices={}, known_symbols=set(symbols),
                                                       market_open=lambda ts: True),
                                     listener=self)

@@ -188,6 +188,10 @@ class _Scripted(Strategy):
             ctx.sell("ACME", 2, type="stop_limit", stop=round(close * 0.99, 2), limit=round(close * 0.985, 2))
             ctx.buy("ACME", 4, type="limit", limit=round(close * 0.9, 2), tif="day")
             ctx.buy("ACME", 4, type="limit", limit=round(close * 0.9, 2), tif="ioc")
+        if i == 60:
+            ctx.buy("ACME", 3, tif="opg")
+            ctx.sell("ACME", 2, type="limit", limit=round(close * 0.5, 2), tif="cls")
+            ctx.buy("ACME", 1, type="limit", limit=round(close * 0.5, 2), tif="opg")  # not marketable: expires
 
     def on_order(self, ctx, event):
         self.events.append((event.order_id, event.kind))
@@ -201,6 +205,8 @@ def test_simulated_broker_matches_the_trading_core_fill_for_fill(daily, name):
         sim = run(sim_strategy, data, commission_bps=10)
         core = run(core_strategy, data, commission_bps=10, broker="core")
         assert sim_strategy.events == core_strategy.events
+        auction = sim.orders.set_index("order_id").loc[["o-9", "o-10", "o-11"], "status"].tolist()
+        assert auction == ["filled", "filled", "expired"]  # OPG and CLS fill in the auctions; a far limit expires
     else:
         sim = run(name, data, commission_bps=10)
         core = run(name, data, commission_bps=10, broker="core")
