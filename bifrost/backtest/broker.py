@@ -504,8 +504,9 @@ class SimBroker:
             notional = _half_even_div(notional_micro, 10_000) / 100
             commission = _half_even_div(notional_micro * self._bps_tenths, 1_000_000_000) / 100
             fees = 0.0
-            order.notional = Decimal(notional_micro).scaleb(-6)
-            order.commission_charged = Decimal(repr(commission))
+            if order.filled < order.qty - 1e-12:  # a later partial fill prices its fees on the running totals
+                order.notional = Decimal(notional_micro).scaleb(-6)
+                order.commission_charged = Decimal(repr(commission))
         else:
             if self._free_fees:
                 commission = fees = 0.0

@@ -315,6 +315,19 @@ class EventEngine:
         signal_bars, subscriptions = self._signal_bars(0)
         skip = on_bar is None and not every_bar
         next_timer, timer_step = state[0], state[1]
+        if on_bar is not None and not (actions or signal_bars or every_bar or timer_step >= start):
+            # the plain case - a strategy called on every bar, nothing scheduled - in the tightest loop
+            for j in range(start, stop):
+                s.i = j
+                if working:
+                    broker.on_bar(symbol, int(starts[j]), int(ends[j]), float(opens[j]), float(highs[j]),
+                                  float(lows[j]), float(closes[j]), float(volumes[j]))
+                    self._synced = -1
+                    if updates:
+                        self._dispatch(on_order, on_fill)
+                on_bar(ctx, bar)
+            state[3] = stop - 1
+            return
         ps = bisect_left(signal_bars, start)
         pa = bisect_left(action_bars, start)
         n_signals = len(signal_bars)
