@@ -1,35 +1,17 @@
 """Backtests REST API and portal pages: runs via Celery (eager here), results, compare, sweeps, isolation."""
 
 import pytest
-from django.contrib.auth import get_user_model
-from rest_framework.authtoken.models import Token
-from rest_framework.test import APIClient
 
 from bifrost_web.backtests import models, selectors, services
 from bifrost_web.marketdata import services as md_services
 from tests.factories import xnys_daily_bars
+from tests.web.conftest import token_client as _client
 from tests.web.test_backtests_storage import make_record
 
 pytestmark = pytest.mark.django_db
 
 RUN = {"strategy": "sma_crossover", "symbols": ["ACME"], "start": "2023-01-01T00:00:00Z",
        "end": "2024-01-01T00:00:00Z", "params": {"fast": 5, "slow": 20}, "commission_bps": 10}
-
-
-def _client(user) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
-    return client
-
-
-@pytest.fixture
-def alice():
-    return get_user_model().objects.create_user("alice", password="pw-alice-123456")
-
-
-@pytest.fixture
-def bob():
-    return get_user_model().objects.create_user("bob", password="pw-bob-1234567")
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 import pytest
-from django.contrib.auth import get_user_model
 
 from bifrost.analytics.overfitting import (
     deflated_sharpe_ratio_from_trials,
@@ -20,11 +19,6 @@ from tests.factories import xnys_daily_bars
 pytestmark = pytest.mark.django_db
 
 START, END = "2023-01-01", "2024-01-01"
-
-
-@pytest.fixture
-def alice():
-    return get_user_model().objects.create_user("alice", password="pw-alice-123456")
 
 
 @pytest.fixture

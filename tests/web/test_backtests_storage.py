@@ -5,7 +5,6 @@ from datetime import UTC, datetime
 import numpy as np
 import pandas as pd
 import pytest
-from django.contrib.auth import get_user_model
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -59,16 +58,6 @@ def make_record(*, n_sessions: int = 60, seed: int = 1, cash: float = 100_000.0,
                           params={"fast": 10, "slow": 30, "quantity": 100}, engine="bifrost",
                           symbols=("ACME", "BETA"), timeframe="1d", benchmark=benchmark, prices=prices,
                           positions=positions)
-
-
-@pytest.fixture
-def alice():
-    return get_user_model().objects.create_user("alice", password="pw-alice-123456")
-
-
-@pytest.fixture
-def bob():
-    return get_user_model().objects.create_user("bob", password="pw-bob-1234567")
 
 
 def assert_records_equal(back: BacktestRecord, record: BacktestRecord) -> None:

@@ -7,10 +7,8 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.db import connection
 from rest_framework.authtoken.models import Token
-from rest_framework.test import APIClient
 
 from bifrost.core.errors import OrderRejected
 from bifrost.core.time import SimulatedClock
@@ -19,6 +17,7 @@ from bifrost_web.compliance import models, services
 from bifrost_web.marketdata import services as md_services
 from bifrost_web.trading import models as tr_models
 from bifrost_web.trading import services as tr_services
+from tests.web.conftest import token_client as _client
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -26,26 +25,10 @@ D = Decimal
 HEADER = "trade_id,account,date,symbol,side,quantity,price,fees\n"
 
 
-def _client(user) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
-    return client
-
-
 def _import(tmp_path, user, portfolio, rows: list[str], name="trades.csv"):
     path = tmp_path / f"{portfolio.pk}-{name}"
     path.write_text(HEADER + "\n".join(rows) + "\n")
     return tr_services.trades_import(user=user, portfolio_id=portfolio.pk, path=str(path))
-
-
-@pytest.fixture
-def alice():
-    return get_user_model().objects.create_user("alice", password="pw-alice-123456")
-
-
-@pytest.fixture
-def bob():
-    return get_user_model().objects.create_user("bob", password="pw-bob-1234567")
 
 
 @pytest.fixture

@@ -6,9 +6,6 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pandas as pd
 import pytest
-from django.contrib.auth import get_user_model
-from rest_framework.authtoken.models import Token
-from rest_framework.test import APIClient
 
 from bifrost.core.time import SimulatedClock
 from bifrost.orders import OrderRequest
@@ -16,6 +13,7 @@ from bifrost_web.execquality import models, services
 from bifrost_web.marketdata import services as md_services
 from bifrost_web.trading import services as trading_services
 from tests.factories import xnys_daily_bars
+from tests.web.conftest import token_client as _client
 
 pytestmark = pytest.mark.django_db
 
@@ -26,22 +24,6 @@ SIZES = [10, 40, 80, 150, 300, 600]
 def run_on_commit(django_capture_on_commit_callbacks):
     """Run the Celery task queued on commit (eager in tests), as the worker would after the commit."""
     return django_capture_on_commit_callbacks
-
-
-def _client(user) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
-    return client
-
-
-@pytest.fixture
-def alice():
-    return get_user_model().objects.create_user("alice", password="pw-alice-123456")
-
-
-@pytest.fixture
-def bob():
-    return get_user_model().objects.create_user("bob", password="pw-bob-1234567")
 
 
 @pytest.fixture

@@ -23,11 +23,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def alice():
-    return get_user_model().objects.create_user("alice", password="pw-alice-123456")
-
-
-@pytest.fixture
 def book(alice):
     ingest_instruments()
     return funded_portfolio(alice, "main", buys={"AAA": "300", "BBB": "400", "CCC": "200"})

@@ -3,32 +3,14 @@
 from datetime import UTC, datetime
 
 import pytest
-from django.contrib.auth import get_user_model
-from rest_framework.authtoken.models import Token
-from rest_framework.test import APIClient
 
 from bifrost.core.time import SimulatedClock
 from bifrost.orders import OrderRequest
 from bifrost_web.marketdata import services as md_services
 from bifrost_web.trading import models, services
+from tests.web.conftest import token_client as _client
 
 pytestmark = pytest.mark.django_db
-
-
-def _client(user) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
-    return client
-
-
-@pytest.fixture
-def alice():
-    return get_user_model().objects.create_user("alice", password="pw-alice-123456")
-
-
-@pytest.fixture
-def bob():
-    return get_user_model().objects.create_user("bob", password="pw-bob-1234567")
 
 
 @pytest.fixture

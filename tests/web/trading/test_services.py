@@ -20,11 +20,6 @@ AFTER_CLOSE = datetime(2024, 1, 2, 22, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def alice():
-    return get_user_model().objects.create_user("alice", password="pw-alice-123456")
-
-
-@pytest.fixture
 def funded(alice, daily_bars):
     md_services.bars_ingest(symbol="ACME", timeframe="1d", bars=daily_bars, source="test")
     portfolio = services.portfolio_create(owner=alice, name="main")
