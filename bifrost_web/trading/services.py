@@ -489,12 +489,22 @@ def _loaded(queryset, rows: list) -> object:
     return queryset
 
 
+def venue_hint(tag: str) -> str | None:
+    """The routing hint in an order's tag (``venue=XNAS``, alone or among ``;``-separated
+    items such as ``algo:42;venue=XNAS``), which smart order routing sets on child orders."""
+    for item in (tag or "").replace(",", ";").split(";"):
+        key, sep, value = item.strip().partition("=")
+        if sep and key.strip() == "venue" and value.strip():
+            return value.strip()
+    return None
+
+
 def _broker_submit(portfolio: models.Portfolio, request: OrderRequest, now: datetime) -> list[OrderEvent]:
     from bifrost_web.trading.brokers import broker_for
 
     broker = broker_for(portfolio)
     try:
-        placed = broker.submit(request)
+        placed = broker.submit(request, venue=venue_hint(request.tag))
     except OrderRejected as exc:
         return [OrderEvent(client_order_id=request.client_order_id, kind=EventKind.REJECTED, ts_event=now,
                            reason=exc.message)]

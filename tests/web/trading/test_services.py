@@ -176,3 +176,10 @@ def test_cash_reserved_by_open_buys_counts_once(alice, funded):
         services.order_submit(user=alice, portfolio_id=funded.pk, clock=clock, request=OrderRequest(
             client_order_id="r2", symbol="ACME", side="buy", quantity="60", order_type="limit", limit_price="100",
             time_in_force="gtc"))
+
+
+def test_venue_hints_are_read_from_order_tags():
+    assert services.venue_hint("venue=XNAS") == "XNAS"
+    assert services.venue_hint("algo:42;venue=IEX ") == "IEX"
+    assert services.venue_hint("algo:42") is None and services.venue_hint("") is None
+    assert services.venue_hint("venue=") is None
