@@ -32,7 +32,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bifrost.backtest import Strategy, run  # noqa: E402
+from bifrost.backtest import Strategy, run, strategy_class  # noqa: E402
 from bifrost.backtest.fast import crossover_signals, simulate_signals, sma_crossover_fast  # noqa: E402
 from bifrost.indicators.vectorised import sma  # noqa: E402
 from bifrost.marketdata.synthetic import generate_bars, generate_market  # noqa: E402
@@ -70,11 +70,11 @@ class SmaCrossEveryBar(Strategy):
                 ctx.sell(bar.symbol, held)
 
 
-def bifrost_event(bars, strategy="sma_crossover"):
-    """The engine run itself; the trade list is derived from the record outside the timing."""
-    return run(strategy if isinstance(strategy, Strategy) else "sma_crossover", {"ACME": bars}, timeframe="1m",
-               params=None if isinstance(strategy, Strategy) else {"fast": FAST, "slow": SLOW, "quantity": SHARES},
-               commission_bps=COMMISSION * 1e4, cash=CASH)
+def bifrost_event(bars, strategy: Strategy | None = None):
+    """The engine run itself (the shipped ``sma_crossover`` unless another strategy is given);
+    the trade list is derived from the record outside the timing."""
+    strategy = strategy or strategy_class("sma_crossover")(fast=FAST, slow=SLOW, quantity=SHARES)
+    return run(strategy, {"ACME": bars}, timeframe="1m", commission_bps=COMMISSION * 1e4, cash=CASH)
 
 
 def backtrader_run(bars):
@@ -97,8 +97,7 @@ def backtrader_run(bars):
     cerebro.addstrategy(SmaCross)
     cerebro.broker.setcash(CASH)
     cerebro.broker.setcommission(commission=COMMISSION)
-    analyzer = cerebro.addanalyzer(bt.analyzers.TradeAnalyzer, _name="trades") and None
-    del analyzer
+    cerebro.addanalyzer(bt.analyzers.TradeAnalyzer, _name="trades")
     strategy = cerebro.run()[0]
     closed = strategy.analyzers.trades.get_analysis().get("total", {}).get("closed", 0)
     return closed, cerebro.broker.getvalue()

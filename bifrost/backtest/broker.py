@@ -152,10 +152,32 @@ class SimOrder:
         return self.status in ("filled", "cancelled", "rejected", "expired")
 
 
-class SimBroker:
-    """Simulated exchange and float account for the event engine."""
+class RunBook:
+    """What every broker behind the strategy engine keeps for it: last prices, order mirrors,
+    working orders by symbol, the fills with the step and cash change of each, corporate-action
+    adjustments, and the reports waiting for the strategy's ``on_order``/``on_fill``."""
 
-    every_bar = False  # the engine only shows it bars of symbols with working orders
+    every_bar = False  # whether the engine must show the broker every bar, or only bars with working orders
+
+    def _open_book(self) -> None:
+        self.clock = None  # the engine: now_ns and step
+        self.reporting = True  # build OrderUpdate/FillInfo reports for the strategy
+        self.last: dict[str, float] = {}
+        self.orders: dict[str, SimOrder] = {}
+        self.working: dict[str, list[SimOrder]] = {}  # symbol -> working orders in time priority
+        self.fills: list[tuple] = []  # (ts_ns, symbol, side, qty, price, commission, fees, order_id, fill_id)
+        self.fill_steps: list[int] = []
+        self.cash_flows: list[float] = []  # cash change of each fill: notional (to the cent), fees
+        self.adjustments: list[tuple[int, str, float, float]] = []  # (step, symbol, shares, cash) of actions
+        self.updates: list[OrderUpdate] = []
+        self.new_fills: list[FillInfo] = []
+
+    def begin(self, start_ns: int, symbols: tuple[str, ...]) -> None:
+        """Called once before the first bar; nothing to do unless the broker opens an account."""
+
+
+class SimBroker(RunBook):
+    """Simulated exchange and float account for the event engine."""
 
     def __init__(self, *, cash: float, fee_model: FeeModel | None = None, slippage_model: SlippageModel | None = None,
                  margin: bool = False, leverage_limit: float = 2.0, participation_cap: float | None = None,
@@ -183,24 +205,10 @@ class SimBroker:
         self._closes = cal.closes_nanos.tolist()
         self._opens = cal.opens_nanos.tolist()
         self.positions: dict[str, float] = {}
-        self.last: dict[str, float] = {}
-        self.orders: dict[str, SimOrder] = {}
-        self.working: dict[str, list[SimOrder]] = {}  # symbol -> working orders in time priority
-        self.fills: list[tuple] = []  # (ts_ns, symbol, side, qty, price, commission, fees, order_id, fill_id)
-        self.fill_steps: list[int] = []
-        self.cash_flows: list[float] = []  # cash change of each fill: notional (to the cent), fees
-        self.adjustments: list[tuple[int, str, float, float]] = []  # (step, symbol, shares, cash) of actions
-        self.updates: list[OrderUpdate] = []  # pending reports for the strategy
-        self.new_fills: list[FillInfo] = []
-        self.clock = None  # the engine: now_ns and step
-        self.reporting = True  # build OrderUpdate/FillInfo reports for the strategy
+        self._open_book()
         self._brackets: dict[str, tuple] = {}  # parent id -> (take_profit spec, stop_loss spec, tif)
-        self._sequence = 0
 
     # ------------------------------------------------------------------ account
-
-    def position(self, symbol: str) -> float:
-        return self.positions.get(symbol, 0.0)
 
     def equity(self) -> float:
         last = self.last
@@ -320,9 +328,6 @@ class SimBroker:
         if status != "filled" and self.reporting:
             self.updates.append(OrderUpdate(order.id, order.symbol, status, ts_ns, reason, order.filled))
 
-    def add_bracket(self, parent_id: str, take_profit: float | None, stop_loss: float | None, tif: str) -> None:
-        self._brackets[parent_id] = (take_profit, stop_loss, tif)
-
     def submit_bracket(self, order_id: str, symbol: str, buy: bool, qty: float, order_type: str, tif: str,
                        now_ns: int, *, limit: float | None, take_profit: float | None, stop_loss: float | None,
                        tag: str = "") -> SimOrder:
@@ -330,7 +335,7 @@ class SimBroker:
         when it has filled completely."""
         order = self.submit(order_id, symbol, buy, qty, order_type, tif, now_ns, limit=limit, tag=tag)
         if order.status != "rejected":
-            self.add_bracket(order_id, take_profit, stop_loss, "gtc")
+            self._brackets[order_id] = (take_profit, stop_loss, "gtc")
         return order
 
     # ------------------------------------------------------------------ corporate actions

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 
-from bifrost.backtest.broker import FillInfo, OrderUpdate, SimOrder
+from bifrost.backtest.broker import FillInfo, OrderUpdate, RunBook, SimOrder
 from bifrost.core.errors import InvalidInput, OrderRejected
 from bifrost.core.money import decimal_from_float
 from bifrost.core.time import SimulatedClock
@@ -34,7 +34,7 @@ def _dt(ns: int) -> datetime:
     return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=ns // 1000)
 
 
-class CoreBroker:
+class CoreBroker(RunBook):
     """The event engine's broker interface over a :class:`TradingEngine`."""
 
     every_bar = True
@@ -49,17 +49,7 @@ class CoreBroker:
         self.ledger = Ledger(LedgerConfig(margin=margin, leverage_limit=Decimal(repr(float(leverage_limit)))))
         self.sim_clock: SimulatedClock | None = None
         self.engine: TradingEngine | None = None
-        self.clock = None
-        self.reporting = True
-        self.last: dict[str, float] = {}
-        self.orders: dict[str, SimOrder] = {}
-        self.working: dict[str, list[SimOrder]] = {}
-        self.fills: list[tuple] = []
-        self.fill_steps: list[int] = []
-        self.cash_flows: list[float] = []
-        self.adjustments: list[tuple[int, str, float, float]] = []
-        self.updates: list[OrderUpdate] = []
-        self.new_fills: list[FillInfo] = []
+        self._open_book()
 
     @classmethod
     def attach(cls, engine: TradingEngine) -> CoreBroker:
@@ -73,11 +63,7 @@ class CoreBroker:
         broker.ledger = engine.ledger
         broker.sim_clock = engine.clock if isinstance(engine.clock, SimulatedClock) else None
         broker.engine = engine
-        broker.clock = None
-        broker.reporting = True
-        broker.last, broker.orders, broker.working = {}, {}, {}
-        broker.fills, broker.fill_steps, broker.cash_flows, broker.updates, broker.new_fills = [], [], [], [], []
-        broker.adjustments = []
+        broker._open_book()
         broker._forward = engine.listener
         engine.listener = broker
         for order in engine.open_orders():  # orders already working before the session
@@ -170,9 +156,6 @@ class CoreBroker:
         except OrderRejected:
             pass  # the listener has recorded the rejection and its reasons
         return self.orders[request.client_order_id]
-
-    def add_bracket(self, parent_id: str, take_profit: float | None, stop_loss: float | None, tif: str) -> None:
-        raise InvalidInput("use submit_bracket with the trading core")
 
     def cancel(self, order_id: str, now_ns: int, reason: str = "cancelled by the strategy") -> bool:
         order = self.orders.get(order_id)

@@ -61,6 +61,7 @@ class EventEngine:
         self.actions = self._place_actions(actions)
         self.indicators: list = []
         self.signals: list[tuple] = []  # (indicator, callback) from ctx.on_signal
+        self._signal_cache: dict[int, tuple] = {}
         self.timers: list[tuple[str, str]] = []
         self._now_ns = int(min(s.start_ns[0] for s in self.series))
         self._step = -1
@@ -191,7 +192,6 @@ class EventEngine:
         if not self.timers or not len(steps):
             return []
         cal = get_calendar(self.calendar)
-        tz = cal.tz
         closes = cal.closes_nanos
         opens = cal.opens_nanos
         session_of = np.searchsorted(closes, steps, side="left")  # the session each instant belongs to
@@ -221,7 +221,6 @@ class EventEngine:
                 buckets = (steps - origin) // interval
                 positions = np.concatenate([[0], np.flatnonzero(np.diff(buckets)) + 1])
             fires.extend((int(p), order, name) for p in positions)
-        del tz
         fires.sort()
         return [(step, name) for step, _, name in fires]
 
@@ -241,8 +240,7 @@ class EventEngine:
         timer_fires = self._timer_instants(steps)
         broker = self.broker
         broker.clock = self
-        if hasattr(broker, "begin"):
-            broker.begin(self.now_ns, self.symbols)
+        broker.begin(self.now_ns, self.symbols)
         on_fill = strategy.on_fill if overrides(strategy, "on_fill") else None
         on_order = strategy.on_order if overrides(strategy, "on_order") else None
         broker.reporting = on_fill is not None or on_order is not None
@@ -273,16 +271,19 @@ class EventEngine:
         if progress is not None:
             progress(n, n)
 
-    def _signal_bars(self, sid: int) -> tuple[list[int], list[tuple]]:
-        """Bars of series ``sid`` where some signal is non-zero, and its subscriptions."""
+    def _signal_bars(self, sid: int) -> tuple[list[int], list[tuple], list[bool]]:
+        """Bars of series ``sid`` where some signal is non-zero, its subscriptions, and a per-bar flag (worked out
+        once per run: the signals are fixed when on_start has run)."""
+        cached = self._signal_cache.get(sid)
+        if cached is not None:
+            return cached
         subscriptions = [(handle, callback) for handle, callback in self.signals if handle._s.sid == sid]
-        if not subscriptions:
-            return [], []
         marks = np.zeros(len(self.series[sid]), dtype=bool)
         for handle, _ in subscriptions:
             values = np.asarray(handle._v, dtype="float64")
             marks |= (values != 0) & ~np.isnan(values)
-        return np.flatnonzero(marks).tolist(), subscriptions
+        cached = self._signal_cache[sid] = (np.flatnonzero(marks).tolist(), subscriptions, marks.tolist())
+        return cached
 
     def _fire_signals(self, subscriptions: list[tuple], bar, j: int) -> None:
         for handle, callback in subscriptions:
@@ -312,7 +313,7 @@ class EventEngine:
         every_bar = broker.every_bar
         actions = self.actions.get(0, {})
         action_bars = sorted(actions)
-        signal_bars, subscriptions = self._signal_bars(0)
+        signal_bars, subscriptions, _ = self._signal_bars(0)
         skip = on_bar is None and not every_bar
         next_timer, timer_step = state[0], state[1]
         if on_bar is not None and not (actions or signal_bars or every_bar or timer_step >= start):
@@ -437,10 +438,8 @@ class EventEngine:
         actions = self.actions
         signal_sets = {}
         for sid in {handle._s.sid for handle, _ in self.signals}:
-            bars, subscriptions = self._signal_bars(sid)
-            marks = np.zeros(len(series[sid]), dtype=bool)
-            marks[bars] = True
-            signal_sets[sid] = (marks.tolist(), subscriptions)
+            _, subscriptions, marks = self._signal_bars(sid)
+            signal_sets[sid] = (marks, subscriptions)
         ends_l = ends[start:stop].tolist()
         sids_l = sids[start:stop].tolist()
         idx_l = idx[start:stop].tolist()

@@ -17,8 +17,6 @@ from __future__ import annotations
 import math
 from decimal import Decimal
 
-import numpy as np
-
 from bifrost.backtest.strategy import Strategy, register_strategy
 from bifrost.core.errors import InvalidInput
 from bifrost.orders.sizing import percent_of_equity_shares, volatility_shares
@@ -235,7 +233,3 @@ class MomentumRotation(Strategy):
         weight = 1.0 / self.p.top_n
         ctx.rebalance({symbol: weight for symbol in chosen}, cash_buffer=self.p.cash_buffer)
 
-
-def momentum_scores(closes: np.ndarray, lookback: int, skip: int) -> np.ndarray:
-    """12-1 momentum of each column of ``closes`` at the last row (for reference checks)."""
-    return closes[-1 - skip] / closes[-1 - lookback] - 1.0

@@ -400,8 +400,7 @@ def order_submit(*, user, portfolio_id: int, request: OrderRequest, clock: Clock
     check = chain.check(request, pretrade_context(portfolio=portfolio, request=request, now=now))
     if check.decision is Decision.REJECT:
         reasons = "; ".join(f.message for f in check.findings if f.severity is Decision.REJECT)
-        findings = [{"rule": f.rule, "severity": f.severity.value, "message": f.message,
-                     "numbers": {k: str(v) for k, v in f.numbers.items()}} for f in check.findings]
+        findings = _findings(check)
         with transaction.atomic():
             row.status = OrderStatus.REJECTED.value
             row.reject_reason = reasons

@@ -21,7 +21,7 @@ from typing import Any
 
 import pandas as pd
 
-from bifrost.backtest.broker import FillInfo, OrderUpdate, SimOrder
+from bifrost.backtest.broker import FillInfo, OrderUpdate, RunBook, SimOrder
 from bifrost.backtest.live import LiveSession
 from bifrost.backtest.strategy import Strategy
 from bifrost.core.calendars import get_calendar
@@ -43,7 +43,7 @@ def _ns(ts: datetime) -> int:
     return pd.Timestamp(ts).value
 
 
-class PortfolioBroker:
+class PortfolioBroker(RunBook):
     """The strategy engine's broker interface over a stored portfolio."""
 
     every_bar = True
@@ -56,21 +56,9 @@ class PortfolioBroker:
         self.tag = tag
         self.margin = self.portfolio.account_type == "margin"
         self.leverage_limit = float(getattr(self.portfolio, "leverage_limit", 2) or 2)
-        self.clock = None
-        self.reporting = True
-        self.last: dict[str, float] = {}
-        self.orders: dict[str, SimOrder] = {}
-        self.working: dict[str, list[SimOrder]] = {}
-        self.fills: list[tuple] = []
-        self.fill_steps: list[int] = []
-        self.cash_flows: list[float] = []
-        self.updates: list[OrderUpdate] = []
-        self.new_fills: list[FillInfo] = []
+        self._open_book()
         self._seen_fills = set(self.portfolio.fills.values_list("fill_id", flat=True))
         self._refresh_account()
-
-    def begin(self, start_ns: int, symbols: tuple[str, ...]) -> None:
-        return None
 
     # ------------------------------------------------------------------ account
 
@@ -120,9 +108,6 @@ class PortfolioBroker:
                        now_ns: int, **kwargs: Any) -> SimOrder:
         raise InvalidInput("bracket orders are not yet supported when a strategy runs on a stored portfolio; "
                            "send the entry and protective orders separately")
-
-    def add_bracket(self, *args: Any) -> None:
-        raise InvalidInput("bracket orders are not yet supported on a stored portfolio")
 
     def cancel(self, order_id: str, now_ns: int, reason: str = "cancelled by the strategy") -> bool:
         mirror = self.orders.get(order_id)

@@ -35,25 +35,12 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from requests import PreparedRequest, Response
 from requests.adapters import HTTPAdapter
-from requests.structures import CaseInsensitiveDict
+
+from tests.network import SleepRecorder, UnmappedRequest, recorded_manifest, replay_response
 
 __all__ = ["AlpacaReplayAdapter", "ReplayCall", "Reply", "SleepRecorder", "UnmappedRequest"]
 
 _JSON = "application/json"
-
-
-class UnmappedRequest(AssertionError):
-    """A request the replay has no answer for (never sent to the network)."""
-
-
-class SleepRecorder:
-    """A ``sleep`` for adapters under test: records each delay and returns at once."""
-
-    def __init__(self) -> None:
-        self.delays: list[float] = []
-
-    def __call__(self, seconds: float) -> None:
-        self.delays.append(seconds)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,11 +88,8 @@ class AlpacaReplayAdapter(HTTPAdapter):
 
     def __init__(self, data_dir: Path) -> None:
         super().__init__()
-        self._root = Path(data_dir) / "recorded"
-        manifest = json.loads((self._root / "MANIFEST.json").read_text(encoding="utf-8"))
-        self.manifest: dict[str, dict[str, Any]] = {
-            entry["file"]: entry for entry in manifest if entry["file"].startswith("alpaca/")
-        }
+        self._root, entries = recorded_manifest(data_dir, "alpaca/")
+        self.manifest: dict[str, dict[str, Any]] = {entry["file"]: entry for entry in entries}
         self._served: dict[tuple[str, str], list[_Served]] = {}
         self._scripts: dict[tuple[str, str], deque[int | Reply | BaseException]] = {}
         self.calls: list[ReplayCall] = []
@@ -190,13 +174,4 @@ class AlpacaReplayAdapter(HTTPAdapter):
         raise UnmappedRequest(f"replay has no answer for {description}")
 
     def _response(self, request: PreparedRequest, status: int, body: bytes, content_type: str) -> Response:
-        response = Response()
-        response.status_code = status
-        response.reason = HTTPStatus(status).phrase
-        response.headers = CaseInsensitiveDict({"Content-Type": content_type, "Content-Length": str(len(body))})
-        response._content = body
-        response.encoding = "utf-8"
-        response.url = request.url or ""
-        response.request = request
-        response.connection = self
-        return response
+        return replay_response(self, request, status, body, content_type)

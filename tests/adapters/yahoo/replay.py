@@ -31,7 +31,6 @@ cookie, no consent form), so yfinance goes on with its basic cookie strategy.
 
 from __future__ import annotations
 
-import json
 from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -43,7 +42,8 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from requests import PreparedRequest, Response
 from requests.adapters import HTTPAdapter
-from requests.structures import CaseInsensitiveDict
+
+from tests.network import SleepRecorder, UnmappedRequest, recorded_manifest, replay_response
 
 __all__ = [
     "CRUMB",
@@ -66,16 +66,6 @@ _CHART_KEYS = ("interval", "period1", "period2", "range")
 _NOT_FOUND_PAGE = b"<html><body>Not Found</body></html>"
 
 
-class SleepRecorder:
-    """A ``sleep`` for providers under test: records each delay and returns at once."""
-
-    def __init__(self) -> None:
-        self.delays: list[float] = []
-
-    def __call__(self, seconds: float) -> None:
-        self.delays.append(seconds)
-
-
 class FakeNow:
     """A ``now`` for providers under test: returns ``at``, which the test sets.
 
@@ -93,10 +83,6 @@ class FakeNow:
         if self.at is None:
             raise AssertionError("the provider asked for 'now' but the test did not set clock.at")
         return self.at
-
-
-class UnmappedRequest(AssertionError):
-    """A request the replay has no recording or script for (never sent to the network)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,12 +151,9 @@ class YahooReplayAdapter(HTTPAdapter):
 
     def __init__(self, data_dir: Path) -> None:
         super().__init__()
-        self._root = Path(data_dir) / "recorded"
-        manifest = json.loads((self._root / "MANIFEST.json").read_text(encoding="utf-8"))
+        self._root, entries = recorded_manifest(data_dir, "yahoo/")
         self.recordings: list[_Recording] = []
-        for entry in manifest:
-            if not entry["file"].startswith("yahoo/"):
-                continue
+        for entry in entries:
             # A few URLs carry a note after the query, e.g. " (reconstructed)".
             host, path, params = _split_url(entry["url"].split(" ", 1)[0])
             self.recordings.append(
@@ -304,18 +287,5 @@ class YahooReplayAdapter(HTTPAdapter):
             ]
         return matches[0] if matches else None
 
-    def _response(
-        self, request: PreparedRequest, status: int, body: bytes, content_type: str
-    ) -> Response:
-        response = Response()
-        response.status_code = status
-        response.reason = HTTPStatus(status).phrase
-        response.headers = CaseInsensitiveDict(
-            {"Content-Type": content_type, "Content-Length": str(len(body))}
-        )
-        response._content = body
-        response.encoding = "utf-8"
-        response.url = request.url or ""
-        response.request = request
-        response.connection = self
-        return response
+    def _response(self, request: PreparedRequest, status: int, body: bytes, content_type: str) -> Response:
+        return replay_response(self, request, status, body, content_type)
