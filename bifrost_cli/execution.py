@@ -100,7 +100,7 @@ def tca(portfolio: PortfolioOpt = None, fills: FillsOpt = None, orders: OrdersOp
 
 @app.command("report")
 @handles_errors
-def report(output: Annotated[Path, typer.Argument(help="File to write: .html (charts) or .pdf (tables).")],
+def report(output: Annotated[Path, typer.Argument(help="File to write: .html or .pdf (tables and charts).")],
            portfolio: PortfolioOpt = None, fills: FillsOpt = None, orders: OrdersOpt = None,
            quotes: QuotesOpt = None, bars: BarsOpt = None, user: UserOpt = "demo") -> None:
     """Write the TCA report as HTML with charts or as a PDF."""

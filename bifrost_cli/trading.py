@@ -293,8 +293,9 @@ def portfolio_run_strategy(
     """Run a strategy on a portfolio: paper or live trading, every order and fill persisted.
 
     Polls the bar store for newly closed bars (feed it with `bifrost data ingest` or provider
-    refreshes); orders pass the pre-trade checks (risk, compliance, kill switches) and paper
-    orders fill against the stored bars.
+    refreshes); the portfolio's risk limits adjust the strategy's targets (weight caps, sector
+    scaling) before its orders are made; orders pass the pre-trade checks (risk, compliance,
+    kill switches) and paper orders fill against the stored bars.
     """
     _django()
     from bifrost.backtest import strategy_class
@@ -323,7 +324,10 @@ def portfolio_run_strategy(
         session.stop()
     broker = session.broker
     console.print(f"{session.bars_seen} bars, {len(broker.orders)} orders, {len(broker.fills)} fills; "
-                  f"refused: {len(session.context.rejections)}")
+                  f"refused: {len(session.context.rejections)}; targets adjusted by risk limits: "
+                  f"{len(session.context.target_adjustments)}")
+    for entry in session.context.target_adjustments[-5:]:
+        console.print(f"  {entry['ts']}: {'; '.join(entry['adjustments'])}")
 
 
 @order_app.command("submit")
@@ -340,6 +344,11 @@ def order_submit(
     trail_percent: Annotated[str | None, typer.Option(help="Trailing percent.")] = None,
     tif: Annotated[str, typer.Option(help="day, gtc, ioc, fok, opg, cls.")] = "day",
     client_order_id: Annotated[str | None, typer.Option(help="Idempotency key.")] = None,
+    lot_method: Annotated[str | None, typer.Option(
+        help="Lot method for the lots this order closes, overriding the portfolio's: fifo, lifo, hifo, "
+             "specific (with --lot-id).")] = None,
+    lot_id: Annotated[list[str] | None, typer.Option(
+        help="A lot to relieve (specific identification); repeat for several, relieved in the order given.")] = None,
     user: UserOpt = "demo",
 ) -> None:
     """Submit an order (checked before it leaves; idempotent on --client-order-id)."""
@@ -350,7 +359,8 @@ def order_submit(
     owner = _user(user)
     request = OrderRequest(client_order_id=client_order_id or f"cli-{uuid.uuid4().hex[:16]}", symbol=symbol,
                            side=side, quantity=quantity, order_type=order_type, time_in_force=tif,
-                           limit_price=limit, stop_price=stop, trail_amount=trail_amount, trail_percent=trail_percent)
+                           limit_price=limit, stop_price=stop, trail_amount=trail_amount, trail_percent=trail_percent,
+                           lot_method=lot_method, lot_ids=tuple(lot_id or ()))
     order = services.order_submit(user=owner, portfolio_id=_portfolio_id(owner, portfolio), request=request)
     console.print(f"order {order.client_order_id} {order.status}")
 

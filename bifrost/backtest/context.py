@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -20,9 +20,29 @@ from bifrost.core.errors import InvalidInput, StateConflict
 from bifrost.indicators.registry import get_indicator
 from bifrost.marketdata.types import Timeframe, normalize_symbol
 
-__all__ = ["Context", "Indicator", "LookAheadError", "TIMER_RULES"]
+__all__ = ["Context", "Indicator", "LookAheadError", "TIMER_RULES", "TargetAdjuster", "TargetResult"]
 
 TIMER_RULES = ("session_start", "session_end", "week_start", "week_end", "month_start", "month_end")
+
+
+class TargetResult(Protocol):
+    """What a target adjuster returns: the weights to trade to and one note per change."""
+
+    weights: Mapping[str, float]
+    adjustments: tuple[str, ...]
+
+
+class TargetAdjuster(Protocol):
+    """Adjusts a strategy's target weights before orders are made (risk limits, for one).
+
+    Called with the whole target portfolio as fractions of equity (the strategy's targets plus
+    the current weight of every other position that stays held), the equity and the last
+    prices; returns the weights to trade to. :class:`bifrost.risk.LimitTargetAdjuster` is the
+    risk service's.
+    """
+
+    def __call__(self, weights: Mapping[str, float], *, nav: float, prices: Mapping[str, float]) -> TargetResult:
+        ...
 
 
 class LookAheadError(InvalidInput):
@@ -86,6 +106,8 @@ class Context:
         self._ids = 0
         self.rejections: list[str] = []
         self._started = False
+        self.target_adjuster: TargetAdjuster | None = getattr(engine, "target_adjuster", None)
+        self.target_adjustments: list[dict[str, Any]] = []
 
     # ------------------------------------------------------------------ time and data
 
@@ -335,10 +357,47 @@ class Context:
             return None
         return self.order(symbol, "buy" if delta > 0 else "sell", abs(delta), **kwargs)
 
+    def _current_weights(self, equity: float, *, leave_out: set[str]) -> dict[str, float]:
+        weights = {}
+        for symbol, held in self.broker.positions.items():
+            price = self.price(symbol) if symbol in self._engine.base else math.nan
+            if held and symbol not in leave_out and price > 0:
+                weights[symbol] = held * price / equity
+        return weights
+
+    def _adjust_targets(self, targets: dict[str, float], *, others: dict[str, float], equity: float
+                        ) -> dict[str, float]:
+        """The targets after the run's target adjuster (unchanged without one); each change is
+        logged and kept in ``target_adjustments``."""
+        if self.target_adjuster is None or not targets or not equity > 0:
+            return targets
+        book = {**others, **targets}
+        prices = {s: p for s in book if s in self._engine.base and (p := self.price(s)) > 0}
+        result = self.target_adjuster(book, nav=equity, prices=prices)
+        adjusted = {s: float(result.weights.get(s, 0.0)) for s in targets}
+        if result.adjustments:
+            self.target_adjustments.append({"ts": self.now.isoformat(), "targets": dict(targets),
+                                            "adjusted": dict(adjusted), "adjustments": list(result.adjustments)})
+            for note in result.adjustments:
+                self.log(f"risk adjusted targets: {note}")
+        return adjusted
+
     def order_target_value(self, symbol: str, value: float, *, lot_size: int = 1, **kwargs: Any) -> str | None:
+        """Hold ``value`` (currency; negative for short) of ``symbol``, whole lots toward zero.
+
+        With a target adjuster (``run(..., target_adjuster=...)``, or a portfolio's risk limits in
+        the persisted runner), the target is first adjusted as part of the portfolio it would
+        make: the other positions as held.
+        """
         price = self.price(symbol)
         if not price > 0:
             raise InvalidInput(f"no price yet for {symbol}")
+        if self.target_adjuster is not None:
+            symbol = normalize_symbol(symbol)
+            equity = self.equity
+            if equity > 0:
+                others = self._current_weights(equity, leave_out={symbol})
+                value = self._adjust_targets({symbol: value / equity}, others=others, equity=equity)[symbol] * equity
         shares = math.floor(abs(value) / price / lot_size) * lot_size
         return self.order_target_shares(symbol, math.copysign(shares, value), **kwargs)
 
@@ -352,8 +411,14 @@ class Context:
 
         Shares are whole lots rounded toward zero at the last price; symbols held but not
         in ``weights`` are closed when ``close_others``. ``cash_buffer`` (a fraction) is
-        kept uninvested to absorb the move to the next open. Returns the order ids sent.
+        kept uninvested to absorb the move to the next open. With a target adjuster the
+        weights are adjusted first (see :meth:`order_target_value`). Returns the order ids sent.
         """
+        if self.target_adjuster is not None:
+            weights = {normalize_symbol(s): float(w) for s, w in weights.items()}
+            equity_now = self.equity
+            others = {} if close_others else self._current_weights(equity_now, leave_out=set(weights))
+            weights = self._adjust_targets(weights, others=others, equity=equity_now)
         total = sum(abs(w) for w in weights.values())
         if total > (self.broker.leverage_limit if self.broker.margin else 1.0) + 1e-9:
             raise InvalidInput(f"target weights sum to {total:.4f} of equity, more than the account allows")

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from bifrost.backtest.broker import SimBroker
-from bifrost.backtest.context import TIMER_RULES, Context
+from bifrost.backtest.context import TIMER_RULES, Context, TargetAdjuster
 from bifrost.backtest.data import BarSeries
 from bifrost.backtest.results import FILL_COLUMNS, ORDER_COLUMNS, BacktestRecord
 from bifrost.backtest.strategy import Strategy, overrides, strategy_class
@@ -44,7 +44,8 @@ class EventEngine:
     """One backtest: series, broker, strategy and the timeline that drives them."""
 
     def __init__(self, strategy: Strategy, data: Mapping[str, pd.DataFrame], *, timeframe: Timeframe,
-                 broker: SimBroker, calendar: str = "XNYS", actions: Iterable[CorporateAction] = ()) -> None:
+                 broker: SimBroker, calendar: str = "XNYS", actions: Iterable[CorporateAction] = (),
+                 target_adjuster: TargetAdjuster | None = None) -> None:
         if not data:
             raise InvalidInput("a backtest needs bars for at least one symbol")
         self.strategy = strategy
@@ -67,6 +68,9 @@ class EventEngine:
         self._step = -1
         self._single: BarSeries | None = None
         self._synced = -2
+        if target_adjuster is not None and not callable(target_adjuster):
+            raise InvalidInput("target_adjuster must be callable(weights, *, nav, prices)")
+        self.target_adjuster = target_adjuster
         self.ctx = Context(self)
 
     @property
@@ -572,7 +576,8 @@ def run(strategy: Strategy | str, data: Mapping[str, pd.DataFrame], *, params: M
         slippage_model: SlippageModel | None = None, margin: bool = False, leverage_limit: float = 2.0,
         participation_cap: float | None = None, calendar: str = "XNYS", benchmark: pd.Series | None = None,
         progress: Callable[[int, int], None] | None = None, allow_short: bool | None = None,
-        broker: str = "sim", actions: Iterable[CorporateAction] = ()) -> BacktestRecord:
+        broker: str = "sim", actions: Iterable[CorporateAction] = (),
+        target_adjuster: TargetAdjuster | None = None) -> BacktestRecord:
     """Backtest ``strategy`` on ``data`` (symbol → bar frame) and return its record.
 
     Parameters
@@ -607,6 +612,11 @@ def run(strategy: Strategy | str, data: Mapping[str, pd.DataFrame], *, params: M
         ``"sim"`` (the default): the simulated broker, the paper exchange's fill rules on
         float arrays. ``"core"``: the trading core itself (TradingEngine, PaperExchange,
         Decimal ledger with tax lots), slower; its ledger is on ``record.ledger``.
+    target_adjuster
+        Adjusts the strategy's targets (``ctx.rebalance``, ``ctx.order_target_percent`` and
+        ``ctx.order_target_value``) before their orders are made, e.g. a
+        :class:`bifrost.risk.LimitTargetAdjuster` that caps weights and scales sectors down to
+        a limit set. Each change is in the strategy's log and ``record.target_adjustments``.
 
     Raises
     ------
@@ -641,7 +651,7 @@ def run(strategy: Strategy | str, data: Mapping[str, pd.DataFrame], *, params: M
     else:
         raise InvalidInput(f"unknown broker {broker!r}; use 'sim' or 'core'")
     engine = EventEngine(strategy, data, timeframe=Timeframe.parse(timeframe), broker=venue, calendar=calendar,
-                         actions=actions)
+                         actions=actions, target_adjuster=target_adjuster)
     collecting = gc.isenabled()
     gc.disable()  # the run allocates many small acyclic objects; collect once at the end
     try:
@@ -650,6 +660,8 @@ def run(strategy: Strategy | str, data: Mapping[str, pd.DataFrame], *, params: M
                                benchmark=benchmark)
         if broker == "core":
             record = dataclasses.replace(record, ledger=venue.ledger)
+        if engine.ctx.target_adjustments:
+            record = dataclasses.replace(record, target_adjustments=tuple(engine.ctx.target_adjustments))
         return record
     finally:
         if collecting:

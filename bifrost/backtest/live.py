@@ -27,6 +27,7 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
+from bifrost.backtest.context import TargetAdjuster
 from bifrost.backtest.core import CoreBroker
 from bifrost.backtest.events import EventEngine
 from bifrost.backtest.strategy import Strategy, overrides
@@ -44,9 +45,10 @@ class LiveSession:
 
     def __init__(self, strategy: Strategy, *, history: Mapping[str, pd.DataFrame], engine: TradingEngine | None = None,
                  broker=None, clock: Clock | None = None, timeframe: Timeframe | str = Timeframe.D1,
-                 calendar: str = "XNYS") -> None:
+                 calendar: str = "XNYS", target_adjuster: TargetAdjuster | None = None) -> None:
         """Give ``engine`` (a trading engine: its clock is used), or ``broker`` and ``clock``
-        (another implementation of the engine's broker interface, such as a stored portfolio)."""
+        (another implementation of the engine's broker interface, such as a stored portfolio).
+        ``target_adjuster`` adjusts the strategy's targets before orders, as in :func:`run`."""
         if not history:
             raise InvalidInput("a live session needs at least one symbol, with some bars of history")
         if (engine is None) == (broker is None):
@@ -61,7 +63,7 @@ class LiveSession:
             self.broker = broker
         self.frames = {normalize_symbol(s): f[list(BAR_COLUMNS)].astype("float64") for s, f in history.items()}
         self.events = EventEngine(strategy, self.frames, timeframe=Timeframe.parse(timeframe), broker=self.broker,
-                                  calendar=calendar)
+                                  calendar=calendar, target_adjuster=target_adjuster)
         self.strategy = strategy
         self.started = False
         self.bars_seen = 0

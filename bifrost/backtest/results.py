@@ -74,6 +74,9 @@ class BacktestRecord:
     prices: pd.DataFrame | None = None  # closes per symbol, for trade markers and exposure
     positions: pd.DataFrame | None = None  # value held per symbol after each bar time
     ledger: Any = field(default=None, compare=False, repr=False)  # the Decimal ledger, when the core broker ran
+    # what the run's target adjuster (risk limits) changed: one dict per adjusted target, with
+    # ts, targets, adjusted and the adjustments (notes naming the rule)
+    target_adjustments: tuple[dict[str, Any], ...] = field(default=(), compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.equity, pd.Series) or self.equity.empty:

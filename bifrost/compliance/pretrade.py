@@ -4,7 +4,9 @@
   last 30 days, or a purchase within 30 days after a loss sale, would create a wash sale;
   warns (or rejects with ``block=True``) with the disallowed amount. The amount is what
   :func:`compute_tax_lots` gives with the order appended at its limit price (or the last
-  price), so the preview and the tax report agree.
+  price), relieving the lots the order's lot override names, so the preview and the tax
+  report agree. Short sales too (§1091(e)): a cover at a loss with another short sale in the
+  window, or a short sale within 30 days after a cover at a loss.
 * :class:`DayTradeCheck`: the legacy pattern-day-trader rule in margin accounts: warns
   "this sale would be your 4th day trade in 5 business days", rejects day trades of a
   designated pattern day trader below $25,000 equity.
@@ -79,7 +81,8 @@ class WashSaleCheck:
     min_amount
         Say nothing below this disallowed amount.
     lot_method
-        Per-sale override of the account's lot method for the proposed sale.
+        Per-sale override of the account's lot method for the proposed sale (a what-if); an
+        order's own override (``OrderRequest.lot_method`` / ``lot_ids``) takes precedence.
     """
 
     rule = "wash_sale"
@@ -101,36 +104,43 @@ class WashSaleCheck:
         return compute_tax_lots(trades, accounts=self.accounts, identical=self.identical)
 
     def preview(self, order: OrderRequest, context: PreTradeContext) -> tuple[Decimal, list[str], str]:
-        """Return (disallowed amount, replacement trade ids, what the order is) for ``order``."""
+        """Return (disallowed amount, related trade ids, what the order is) for ``order``.
+
+        What the order is follows from the account's position: a ``sale`` or a ``cover`` (a
+        purchase closing a short) realises a loss that may wash (related: its replacements);
+        a ``purchase`` or a ``short sale`` may replace a recent loss (related: the losses).
+        """
         price = _price(order, context)
         ira = self.accounts.get(self.account, AccountProfile()).tax_advantaged
-        if price is None or (ira and order.side is Side.SELL):  # sales in an IRA realise no deductible loss
-            return _ZERO, [], ""
         held = _held(self.trades, self.account, order.symbol)
+        closing = held > 0 if order.side is Side.SELL else held < 0
+        if price is None or (ira and closing):  # closing trades in an IRA realise no deductible loss
+            return _ZERO, [], ""
         if order.side is Side.SELL:
-            quantity = min(order.quantity, held)
-            if quantity <= 0:
-                return _ZERO, [], "sale"
-            action = TradeAction.SELL
+            action, what = (TradeAction.SELL, "sale") if closing else (TradeAction.SELL_SHORT, "short sale")
         else:
-            if held < 0:
-                return _ZERO, [], "purchase"
-            quantity, action = order.quantity, TradeAction.BUY
+            action, what = (TradeAction.BUY_TO_COVER, "cover") if closing else (TradeAction.BUY, "purchase")
+        quantity = min(order.quantity, abs(held)) if closing else order.quantity
+        lot_method, lot_ids = self.lot_method, ()
+        if closing and (order.lot_method is not None or order.lot_ids):
+            # The order's own lot override: the ledger relieves its fills by it, so the preview does too.
+            lot_method = TaxLotMethod(order.lot_method.value) if order.lot_method is not None else None
+            lot_ids = order.lot_ids
         proposed = TaxTrade(trade_id=f"proposed:{order.client_order_id}", account=self.account, ts=context.now,
                             symbol=order.symbol, action=action, quantity=quantity, price=price,
-                            lot_method=self.lot_method if action is TradeAction.SELL else None)
+                            lot_method=lot_method if closing else None, lot_ids=lot_ids)
         if self._baseline is None:
             self._baseline = self._run(self.trades)
         after = self._run([*self.trades, proposed])
-        if action is TradeAction.SELL:
+        if closing:
             amount = sum((d.wash_disallowed for d in after.disposals if d.closing_id == proposed.trade_id), _ZERO)
             replacements = sorted({w.replacement_trade_id for w in after.wash_sales
                                    if w.loss_trade_id == proposed.trade_id})
-            return amount, replacements, "sale"
+            return amount, replacements, what
         before = sum((d.wash_disallowed for d in self._baseline.disposals), _ZERO)
         amount = sum((d.wash_disallowed for d in after.disposals), _ZERO) - before
         losses = sorted({w.loss_trade_id for w in after.wash_sales if w.replacement_trade_id == proposed.trade_id})
-        return amount, losses, "purchase"
+        return amount, losses, what
 
     def check(self, order: OrderRequest, context: PreTradeContext) -> CheckResult:
         amount, related, what = self.preview(order, context)
@@ -139,6 +149,12 @@ class WashSaleCheck:
         if what == "sale":
             message = (f"this sale of {order.quantity} {order.symbol} would be a wash sale and disallow "
                        f"${amount:,.2f} of loss (replacement shares bought within 30 days: {', '.join(related)})")
+        elif what == "cover":
+            message = (f"this purchase to cover {order.quantity} {order.symbol} short would be a wash sale and "
+                       f"disallow ${amount:,.2f} of loss (short sales or sales within 30 days: {', '.join(related)})")
+        elif what == "short sale":
+            message = (f"this short sale of {order.quantity} {order.symbol} would be a wash sale and disallow "
+                       f"${amount:,.2f} of loss on covers within the last 30 days ({', '.join(related)})")
         else:
             message = (f"this purchase of {order.quantity} {order.symbol} would be a wash sale and disallow "
                        f"${amount:,.2f} of loss realised within the last 30 days (sales {', '.join(related)})")

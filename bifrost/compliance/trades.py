@@ -76,7 +76,12 @@ class TaxTrade:
     fees
         Commission and fees, ``>= 0``: added to the basis of a buy, taken from proceeds of a sale.
     lot_id
-        For a sale: relieve this lot (specific identification).
+        For a sale: relieve this lot (specific identification); it must cover the sale.
+    lot_ids
+        For a sale: relieve these lots first, in this order, each as far as it is still open;
+        the rest goes by ``lot_method`` or else the account's method (FIFO when that is
+        specific identification). This is how the ledger relieves an order's lot override
+        (``OrderRequest.lot_ids``).
     lot_method
         Per-sale override of the account's lot method.
     multiplier
@@ -94,6 +99,7 @@ class TaxTrade:
     price: Decimal
     fees: Decimal = _ZERO
     lot_id: str | None = None
+    lot_ids: tuple[str, ...] = ()
     lot_method: TaxLotMethod | None = None
     multiplier: Decimal = Decimal(1)
     underlying: str | None = None
@@ -123,6 +129,10 @@ class TaxTrade:
         object.__setattr__(self, "fees", fees)
         if self.lot_method is not None:
             object.__setattr__(self, "lot_method", TaxLotMethod(self.lot_method))
+        if self.lot_ids:
+            object.__setattr__(self, "lot_ids", tuple(self.lot_ids))
+            if self.lot_id is not None:
+                raise InvalidInput(f"trade {self.trade_id} names lot_id and lot_ids; give one of them")
 
     @property
     def trade_date(self) -> date:

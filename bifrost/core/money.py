@@ -8,7 +8,7 @@ unit. Analytics (returns, risk) use float64; cross between the two only through
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_EVEN, ROUND_UP, Decimal, InvalidOperation
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, ROUND_UP, Decimal, InvalidOperation
 
 from bifrost.core.errors import InvalidInput
 
@@ -60,6 +60,21 @@ def round_up_to_cent(amount: Decimal, currency: str = "USD") -> Decimal:
 
 def quantize_price(price: Decimal, places: int = PRICE_PLACES) -> Decimal:
     return price.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_EVEN)
+
+
+def nms_tick(price: Decimal) -> Decimal:
+    """The minimum price increment for an order in a US NMS stock at ``price``.
+
+    SEC Rule 612 (Regulation NMS, 17 CFR 242.612): orders priced at $1.00 or more may not be
+    in increments smaller than $0.01; below $1.00 the increment is $0.0001.
+    """
+    return Decimal("0.01") if price >= 1 else Decimal("0.0001")
+
+
+def round_to_tick(price: Decimal, *, passive_for_buy: bool) -> Decimal:
+    """``price`` on the Rule 612 grid, rounded away from the market: down for a buy, up for a sell
+    (``passive_for_buy=False``), so that rounding never makes a limit more aggressive."""
+    return price.quantize(nms_tick(price), rounding=ROUND_FLOOR if passive_for_buy else ROUND_CEILING)
 
 
 def quantize_quantity(quantity: Decimal) -> Decimal:

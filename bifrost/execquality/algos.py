@@ -18,7 +18,13 @@ Every algorithm honours:
   what is already working;
 * the kill switch (the portfolio's or the global one): working children are cancelled and
   the parent is ``CANCELLED`` (``on_kill_switch="cancel"``) or ``PAUSED`` until the switch is
-  released (``"pause"``).
+  released (``"pause"``); a parent still paused at its ``end`` expires;
+* ``lot_size``: children are whole lots, except the last, which takes the odd lot so the
+  parent quantity is filled exactly.
+
+TWAP and VWAP also work passively (``passive=True``): each slice rests at the near touch,
+re-pegged when the touch moves, and at each bar only what the schedule wanted done by then
+and is not gets crossed; in the last step everything left is crossed.
 """
 
 from __future__ import annotations
@@ -33,7 +39,7 @@ import numpy as np
 import pandas as pd
 
 from bifrost.core.errors import InvalidInput, OrderRejected, StateConflict
-from bifrost.core.money import decimal_from_float, to_decimal
+from bifrost.core.money import decimal_from_float, round_to_tick, to_decimal
 from bifrost.core.time import ensure_utc
 from bifrost.execquality.almgren_chriss import AlmgrenChrissParams, optimal_trajectory
 from bifrost.execquality.volume_curve import VolumeCurve
@@ -166,31 +172,79 @@ def _shares(fraction: float, quantity: Decimal) -> Decimal:
     return min(quantity, decimal_from_float(fraction, places=9) * quantity)
 
 
-class TWAPAlgo(ExecutionAlgo):
-    """Equal shares per unit of time: ``target(t) = Q * (t - start) / (end - start)``."""
+def _near_touch(parent: ParentOrder, market: MarketState, half_spread: Decimal) -> tuple[Decimal, Decimal] | None:
+    # (mid, near touch): the NBBO when known, else the last close -/+ half_spread
+    if market.bid is not None and market.ask is not None:
+        return (market.bid + market.ask) / 2, market.bid if parent.side is Side.BUY else market.ask
+    if market.last_price is not None:
+        mid = market.last_price
+        return mid, mid - half_spread if parent.side is Side.BUY else mid + half_spread
+    return None
+
+
+class _Styled:
+    # the "passive" working style shared by the schedule algorithms: rest each slice at the near
+    # touch, re-peg it every step and cross only what has fallen behind the schedule
+    passive: bool
+    half_spread: Decimal
+
+    def _style(self, passive: bool, half_spread: Decimal | str) -> None:
+        self.passive = bool(passive)
+        self.half_spread = to_decimal(half_spread, field="half_spread")
+        if self.half_spread < 0:
+            raise InvalidInput(f"half_spread must not be negative, was {self.half_spread}")
+
+    def resting_limit(self, parent: ParentOrder, market: MarketState) -> Decimal | None:
+        """Price of a resting slice: the near touch, never beyond the parent's limit."""
+        touch = _near_touch(parent, market, self.half_spread)
+        if touch is None:
+            return None
+        price = touch[1].quantize(Decimal("0.0001"))
+        if parent.limit_price is not None:
+            price = min(price, parent.limit_price) if parent.side is Side.BUY else max(price, parent.limit_price)
+        return price
+
+
+class TWAPAlgo(_Styled, ExecutionAlgo):
+    """Equal shares per unit of time: ``target(t) = Q * (t - start) / (end - start)``.
+
+    With ``passive=True`` each slice rests at the near touch (bid for a buy; without quotes
+    the last close ``-/+ half_spread``) and only what is behind the schedule is crossed.
+    """
 
     name = "twap"
+
+    def __init__(self, *, passive: bool = False, half_spread: Decimal | str = "0.01") -> None:
+        self._style(passive, half_spread)
 
     def target_quantity(self, parent: ParentOrder, market: MarketState, at: datetime) -> Decimal:
         return _shares(_elapsed_fraction(parent, at), parent.quantity)
 
+    def describe(self) -> dict[str, object]:
+        return {"algo": self.name, "style": "passive" if self.passive else "aggressive"}
 
-class VWAPAlgo(ExecutionAlgo):
+
+class VWAPAlgo(_Styled, ExecutionAlgo):
     """Shares in proportion to the expected intraday volume: ``target(t) = Q * C(start, t) / C(start, end)``.
 
-    ``curve`` comes from the symbol's own history (:meth:`VolumeCurve.from_bars`).
+    ``curve`` comes from the symbol's own history (:meth:`VolumeCurve.from_bars`). With
+    ``passive=True`` each slice rests at the near touch and only what is behind the schedule
+    is crossed (see :class:`TWAPAlgo`); :func:`~bifrost.execquality.selection.recommend`
+    chooses this style when TCA of past resting fills says it pays.
     """
 
     name = "vwap"
 
-    def __init__(self, curve: VolumeCurve) -> None:
+    def __init__(self, curve: VolumeCurve, *, passive: bool = False, half_spread: Decimal | str = "0.01") -> None:
         self.curve = curve
+        self._style(passive, half_spread)
 
     def target_quantity(self, parent: ParentOrder, market: MarketState, at: datetime) -> Decimal:
         return _shares(self.curve.fraction_between(parent.start, parent.end, at), parent.quantity)
 
     def describe(self) -> dict[str, object]:
-        return {"algo": self.name, "curve_buckets": len(self.curve.fractions), "curve_sessions": self.curve.sessions}
+        return {"algo": self.name, "curve_buckets": len(self.curve.fractions), "curve_sessions": self.curve.sessions,
+                "style": "passive" if self.passive else "aggressive"}
 
 
 class POVAlgo(ExecutionAlgo):
@@ -290,15 +344,12 @@ class PegAlgo(ExecutionAlgo):
         return self.max_slice
 
     def child_limit(self, parent: ParentOrder, market: MarketState) -> Decimal | None:
-        if market.bid is not None and market.ask is not None:
-            mid = (market.bid + market.ask) / 2
-            near = market.bid if parent.side is Side.BUY else market.ask
-        elif market.last_price is not None:
-            mid = market.last_price
-            near = mid - self.half_spread if parent.side is Side.BUY else mid + self.half_spread
-        else:
+        touch = _near_touch(parent, market, self.half_spread)
+        if touch is None:
             return None
-        price = (mid if self.reference == "mid" else near).quantize(Decimal("0.0001"))
+        mid, near = touch
+        # on the Rule 612 grid (a mid is often a half cent), rounded away from the market
+        price = round_to_tick(mid if self.reference == "mid" else near, passive_for_buy=parent.side is Side.BUY)
         if parent.limit_price is not None:
             price = min(price, parent.limit_price) if parent.side is Side.BUY else max(price, parent.limit_price)
         return price
@@ -310,17 +361,21 @@ class PegAlgo(ExecutionAlgo):
 def make_algo(name: str, **params: object) -> ExecutionAlgo:
     """Build an algorithm by name: twap, vwap (curve=), pov (rate=), is (params=), iceberg (display_quantity=), peg.
 
+    ``style="passive"`` works a twap or vwap passively (see :class:`TWAPAlgo`).
+
     Raises
     ------
     InvalidInput
         For an unknown name or missing parameters.
     """
     try:
+        passive = params.get("style", "aggressive") == "passive"
         if name == "twap":
-            return TWAPAlgo()
+            return TWAPAlgo(passive=passive, half_spread=params.get("half_spread", "0.01"))  # type: ignore[arg-type]
         if name == "vwap":
             curve = params.get("curve") or VolumeCurve.flat()
-            return VWAPAlgo(curve)  # type: ignore[arg-type]
+            return VWAPAlgo(curve, passive=passive,  # type: ignore[arg-type]
+                            half_spread=params.get("half_spread", "0.01"))  # type: ignore[arg-type]
         if name == "pov":
             return POVAlgo(float(params.get("rate", 0.1)))  # type: ignore[arg-type]
         if name == "is":
@@ -328,7 +383,8 @@ def make_algo(name: str, **params: object) -> ExecutionAlgo:
         if name == "iceberg":
             return IcebergAlgo(params["display_quantity"])  # type: ignore[arg-type]
         if name == "peg":
-            return PegAlgo(str(params.get("reference", "mid")), half_spread=params.get("half_spread", "0.01"))  # type: ignore[arg-type]
+            return PegAlgo(str(params.get("reference", "mid")), half_spread=params.get("half_spread", "0.01"),  # type: ignore[arg-type]
+                           max_slice=params.get("max_slice"))  # type: ignore[arg-type]
     except KeyError as exc:
         raise InvalidInput(f"algorithm {name!r} needs parameter {exc.args[0]!r}") from None
     raise InvalidInput(f"unknown algorithm {name!r}; expected twap, vwap, pov, is, iceberg or peg")
@@ -357,6 +413,7 @@ class AlgoRunner:
         self.rejections: list[str] = []
         self.events: list[tuple[datetime, str]] = []
         self._sequence = 0
+        self._resting: set[str] = set()
 
     # ----------------------------------------------------------------- queries
 
@@ -383,7 +440,15 @@ class AlgoRunner:
     # ----------------------------------------------------------------- commands
 
     def cancel(self, reason: str = "cancelled") -> None:
-        """Cancel the parent: working children are cancelled, nothing more is sent."""
+        """Cancel the parent: working children are cancelled, nothing more is sent.
+
+        Raises
+        ------
+        StateConflict
+            If the parent already ended (completed, expired or cancelled).
+        """
+        if self.state.is_terminal:
+            raise StateConflict(f"parent order {self.parent.parent_id} is {self.state.value}; nothing to cancel")
         self._cancel_children()
         self._set(AlgoState.CANCELLED, reason)
 
@@ -407,7 +472,7 @@ class AlgoRunner:
             return []
         self.market.bid = to_decimal(str(bid), field="bid")
         self.market.ask = to_decimal(str(ask), field="ask")
-        return self._step(ensure_utc(ts, field="ts"))
+        return self._step(ensure_utc(ts, field="ts"), bar=False)
 
     def on_bar(self, symbol: str, ts_open: datetime, open_: float, high: float, low: float, close: float,
                volume: float, *, bar_end: datetime) -> list[OrderRequest]:
@@ -426,22 +491,27 @@ class AlgoRunner:
         self.market.bar_length = bar_end - ts_open
         return self._step(bar_end)
 
-    def _step(self, now: datetime) -> list[OrderRequest]:
+    def _step(self, now: datetime, *, bar: bool = True) -> list[OrderRequest]:
         if self.state.is_terminal:
+            return []
+        if self.filled_quantity >= self.parent.quantity:
+            # done before the switch fired: the parent completed, it was not cancelled
+            self._set(AlgoState.COMPLETED, "filled")
             return []
         if self._kill_switch_on():
             self._cancel_children()
             if self.parent.on_kill_switch == "cancel":
                 self._set(AlgoState.CANCELLED, "kill switch")
+            elif now >= self.parent.end:
+                # a pause cannot outlive the order: past its end it expires like a working one
+                self._set(AlgoState.EXPIRED, f"end reached while paused with "
+                                             f"{self.parent.quantity - self.filled_quantity} unfilled")
             else:
                 self._set(AlgoState.PAUSED, "kill switch")
             return []
         if self.state is AlgoState.PAUSED:
-            self._set(AlgoState.WORKING, "kill switch released")
+            self._set(AlgoState.WORKING if now >= self.parent.start else AlgoState.PENDING, "kill switch released")
         filled = self.filled_quantity
-        if filled >= self.parent.quantity:
-            self._set(AlgoState.COMPLETED, "filled")
-            return []
         if now >= self.parent.end:
             self._cancel_children()
             self._set(AlgoState.EXPIRED, f"end reached with {self.parent.quantity - self.filled_quantity} unfilled")
@@ -449,6 +519,8 @@ class AlgoRunner:
         if now < self.parent.start:
             return []
         self._set(AlgoState.WORKING, "started")
+        if isinstance(self.algo, _Styled) and self.algo.passive:
+            return self._step_passive(now, filled, bar=bar)
         limit = self.algo.child_limit(self.parent, self.market)
         if isinstance(self.algo, PegAlgo):
             if limit is None:
@@ -457,22 +529,65 @@ class AlgoRunner:
         horizon = min(now + self.market.bar_length, self.parent.end)
         target = self.algo.target_quantity(self.parent, self.market, horizon)
         working = self.working_quantity
-        need = target - filled - working
+        need = self._allowed(target - filled - working, filled, working)
+        request = self._submit(need, limit)
+        return [] if request is None else [request]
+
+    def _step_passive(self, now: datetime, filled: Decimal, *, bar: bool) -> list[OrderRequest]:
+        # Rest the slice due by the next step at the near touch; at a bar, cross (at the parent's
+        # limit, or at market) whatever the schedule wanted done by now and is not. In the last
+        # step everything left is due. Quotes between bars only re-peg the resting slice.
+        assert isinstance(self.algo, _Styled)
+        touch = self.algo.resting_limit(self.parent, self.market)
+        if not bar:
+            if touch is None:
+                return []
+            moved = self._cancel_resting(keep=touch)
+            request = self._submit(self._allowed(moved, filled, self.working_quantity), touch, resting=True)
+            return [] if request is None else [request]
+        horizon = min(now + self.market.bar_length, self.parent.end)
+        due = self.parent.quantity if horizon >= self.parent.end else \
+            self.algo.target_quantity(self.parent, self.market, now)
+        sent: list[OrderRequest] = []
+        if due - filled > 0:
+            self._cancel_resting()
+            working = self.working_quantity
+            request = self._submit(self._allowed(due - filled - working, filled, working), self.parent.limit_price)
+            if request is not None:
+                sent.append(request)
+        elif touch is not None:
+            self._cancel_resting(keep=touch)
+        if touch is None:
+            return sent
+        working = self.working_quantity
+        target = self.algo.target_quantity(self.parent, self.market, horizon)
+        request = self._submit(self._allowed(target - filled - working, filled, working), touch, resting=True)
+        if request is not None:
+            sent.append(request)
+        return sent
+
+    def _allowed(self, need: Decimal, filled: Decimal, working: Decimal) -> Decimal:
+        # the most a new child may be: display cap, participation cap, what is left, whole lots
         cap = self.algo.max_working(self.parent)
         if cap is not None:
             need = min(need, cap - working)
         if self.parent.max_participation is not None:
             allowed = decimal_from_float(self.parent.max_participation * self.market.last_bar_volume, places=6)
             need = min(need, allowed - working)
-        need = min(need, self.parent.quantity - filled - working)
+        left = self.parent.quantity - filled - working
+        if need >= left:
+            # the last child takes the odd lot too, so the parent quantity can be filled exactly
+            return left
         lot = self.parent.lot_size
-        need = (need / lot).to_integral_value(rounding=ROUND_FLOOR) * lot
-        if need <= 0:
-            return []
+        return (need / lot).to_integral_value(rounding=ROUND_FLOOR) * lot
+
+    def _submit(self, quantity: Decimal, limit: Decimal | None, *, resting: bool = False) -> OrderRequest | None:
+        if quantity <= 0:
+            return None
         self._sequence += 1
         request = OrderRequest(
             client_order_id=f"{self.parent.parent_id}-{self._sequence}", symbol=self.parent.symbol,
-            side=self.parent.side, quantity=need,
+            side=self.parent.side, quantity=quantity,
             order_type=OrderType.MARKET if limit is None else OrderType.LIMIT,
             limit_price=limit, time_in_force=TimeInForce.DAY, parent_id=self.parent.parent_id, tag=self.algo.name)
         try:
@@ -480,9 +595,28 @@ class AlgoRunner:
         except OrderRejected as exc:
             self.children.append(request.client_order_id)
             self.rejections.append(str(exc))
-            return []
+            return None
         self.children.append(request.client_order_id)
-        return [request]
+        if resting:
+            self._resting.add(request.client_order_id)
+        return request
+
+    def _cancel_resting(self, *, keep: Decimal | None = None) -> Decimal:
+        # cancel resting children (all, or those not at ``keep``); returns the shares taken off the book
+        moved = _ZERO
+        for child in sorted(self._resting):
+            order = self.engine.order(child)
+            if order.is_terminal:
+                self._resting.discard(child)
+            elif keep is None or order.request.limit_price != keep:
+                working = order.working_quantity
+                try:
+                    self.engine.cancel(child)
+                except StateConflict:
+                    continue
+                moved += working
+                self._resting.discard(child)
+        return moved
 
     def _reprice(self, limit: Decimal) -> None:
         for child in self.children:

@@ -31,13 +31,13 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from bifrost.execquality.frames import side_sign
 from bifrost.execquality.market import _ns
 from bifrost.execquality.tca import TCAInputs, _bars_price_at, _with_columns
 
 __all__ = ["CATEGORIES", "best_execution", "rule605_summary", "rule606_summary"]
 
 CATEGORIES = ("improved", "at_quote", "outside_quote", "no_quote")
+_SOURCES = np.array(["none", "nbbo", "bar"], dtype=object)
 
 
 def best_execution(inputs: TCAInputs, *, realized_horizon_s: float = 300.0, tolerance: float = 1e-9) -> pd.DataFrame:
@@ -69,11 +69,11 @@ def best_execution(inputs: TCAInputs, *, realized_horizon_s: float = 300.0, tole
     bid = np.full(n, np.nan)
     ask = np.full(n, np.nan)
     later_mid = np.full(n, np.nan)
-    source = np.full(n, "none", dtype=object)
+    source_code = np.zeros(n, dtype="int8")  # index into _SOURCES
     if inputs.quotes is not None:
         quote = inputs.quotes.asof(symbols, receipt_ns)
         bid, ask = quote.bid, quote.ask
-        source[np.isfinite(bid)] = "nbbo"
+        source_code[np.isfinite(bid)] = 1
         later_mid = inputs.quotes.asof(symbols, exec_ns + int(realized_horizon_s * 1e9)).mid
     if inputs.bars is not None:
         missing = ~np.isfinite(bid)
@@ -81,24 +81,27 @@ def best_execution(inputs: TCAInputs, *, realized_horizon_s: float = 300.0, tole
             subset, rows = symbols.subset(missing)
             low, high, _ = inputs.bars.bar_at(subset, receipt_ns[rows])
             bid[rows], ask[rows] = low, high
-            source[missing & np.isfinite(bid)] = "bar"
+            source_code[missing & np.isfinite(bid)] = 2
         gap = ~np.isfinite(later_mid)
         if gap.any():
             later_mid[gap] = _bars_price_at(inputs.bars, symbols, exec_ns + int(realized_horizon_s * 1e9), gap)
     price = fills["price"].to_numpy()
-    sign = side_sign(fills["side"].to_numpy())
+    sign = inputs.fill_sign
     buy = sign > 0
     mid = (bid + ask) / 2.0
     far = np.where(buy, ask, bid)  # the quote we would have paid by crossing
     beyond = sign * (price - far)  # > 0: worse than the quote
-    codes = np.where(~np.isfinite(far), 3, np.where(beyond < -tolerance, 0, np.where(beyond > tolerance, 2, 1)))
+    codes = np.ones(n, dtype="int8")  # index into CATEGORIES; comparisons with NaN are false
+    codes[beyond < -tolerance] = 0
+    codes[beyond > tolerance] = 2
+    codes[~np.isfinite(far)] = 3
     category = pd.Categorical.from_codes(codes, categories=list(CATEGORIES))
     quoted = ask - bid
     effective = 2.0 * sign * (price - mid)
     with np.errstate(invalid="ignore", divide="ignore"):
         over_quoted = np.where(quoted > 0, effective / np.where(quoted > 0, quoted, 1.0), np.nan)
     columns = {
-        "bid": bid, "ask": ask, "mid": mid, "quote_source": source, "category": category,
+        "bid": bid, "ask": ask, "mid": mid, "quote_source": _SOURCES.take(source_code), "category": category,
         "price_improvement": np.where(codes == 0, -beyond, 0.0),
         "outside_amount": np.where(codes == 2, beyond, 0.0),
         "effective_spread": effective,

@@ -38,9 +38,10 @@ def _slices(symbols: np.ndarray) -> dict[str, tuple[int, int]]:
 
 
 def _search(haystack: np.ndarray, needles: np.ndarray, side: str) -> np.ndarray:
-    # searchsorted is much faster on sorted needles (memory locality); sort, search, unsort
+    # searchsorted is much faster on sorted needles (memory locality); sort, search, unsort. The
+    # sort need not be stable: equal needles get equal answers.
     if len(needles) > 64 and not (needles[1:] >= needles[:-1]).all():
-        order = np.argsort(needles, kind="stable")
+        order = np.argsort(needles)
         found = np.empty(len(needles), dtype="int64")
         found[order] = np.searchsorted(haystack, needles[order], side=side)
         return found
@@ -48,15 +49,25 @@ def _search(haystack: np.ndarray, needles: np.ndarray, side: str) -> np.ndarray:
 
 
 class SymbolGroups:
-    """Row positions of each symbol in a query array, computed once and reused across lookups."""
+    """Row positions of each symbol in a query array, computed once and reused across lookups.
+
+    With ``ts_ns`` the rows of each symbol are in time order, so lookups at those times (or at
+    times that move with them) search sorted needles and read the books sequentially.
+    """
 
     __slots__ = ("groups", "size")
 
-    def __init__(self, symbols: np.ndarray, *, codes: np.ndarray | None = None,
-                 uniques: np.ndarray | None = None) -> None:
+    def __init__(self, symbols: np.ndarray | None, *, codes: np.ndarray | None = None,
+                 uniques: np.ndarray | None = None, ts_ns: np.ndarray | None = None) -> None:
         if codes is None or uniques is None:
             codes, uniques = pd.factorize(np.asarray(symbols, dtype=object))
-        order = np.argsort(codes, kind="stable")
+        if len(uniques) < 2 ** 15:  # a stable sort of 16-bit integers is a radix sort: linear time
+            codes = codes.astype("int16")
+        if ts_ns is None:
+            order = np.argsort(codes, kind="stable")
+        else:
+            by_time = np.argsort(ts_ns)
+            order = by_time[np.argsort(codes[by_time], kind="stable")]
         bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
         self.groups = {str(u): order[bounds[i]:bounds[i + 1]] for i, u in enumerate(uniques)}
         self.size = len(codes)

@@ -3,7 +3,8 @@
 :func:`tca_report` runs every analysis of this package on plain frames of fills, orders,
 quotes and bars, and returns a :class:`TCAReport` that renders as standalone HTML with
 plotly charts (slippage distribution, markout curve, realised impact against the
-square-root law, cost against size) or as a PDF of its tables (reportlab).
+square-root law, cost against size) or as a PDF of its tables with the same charts, plus bars
+per group and per broker and venue, drawn with reportlab.graphics.
 """
 
 from __future__ import annotations
@@ -149,8 +150,61 @@ class TCAReport:
             Path(path).write_text(document, encoding="utf-8")
         return document
 
+    def pdf_charts(self) -> list[tuple[str, object]]:
+        """The charts of the PDF as ``(title, reportlab Drawing)`` pairs.
+
+        The HTML report's charts (slippage distribution, markout curve, realised impact
+        against the square-root law, cost against order size) and, when the report has them,
+        bars of the cost per group and of the Rule 605 effective spread per broker and venue.
+        """
+        charts: list[tuple[str, object]] = []
+        slippage = self.per_order["slippage_arrival_bps"].to_numpy(dtype="float64")
+        slippage = slippage[np.isfinite(slippage)]
+        if len(slippage):
+            counts, edges = np.histogram(slippage, bins=min(20, max(len(slippage) // 2, 1)))
+            centres = (edges[:-1] + edges[1:]) / 2.0
+            charts.append(("Slippage vs arrival (bps, positive = cost)",
+                           _bar_drawing([float(c) for c in counts], [f"{c:.0f}" for c in centres],
+                                        x_label="bps", y_label="orders")))
+        curve = self.markout_curve
+        if not curve.empty and np.isfinite(curve["markout_bps"].to_numpy(dtype="float64")).any():
+            values = curve["markout_bps"].to_numpy(dtype="float64")
+            charts.append(("Markouts after the fill (bps, positive = price moved our way)",
+                           _line_drawing([(list(range(len(values))), list(values))], x_label="horizon",
+                                         y_label="bps", x_names=[str(h) for h in curve["horizon"]])))
+        if not self.impact.empty:
+            x = self.impact["participation"].to_numpy(dtype="float64")
+            grid = np.linspace(0.0, float(x.max()), 50)
+            sigma = float(self.impact["sigma_daily"].median())
+            law = square_root_impact(grid, 1.0, sigma, self.summary.get("square_root_coefficient", 1.0)) * 1e4
+            charts.append(("Realised impact vs the square-root law",
+                           _line_drawing([(list(x), list(self.impact["cost_bps"].to_numpy(dtype="float64"))),
+                                          (list(grid), list(law))], x_label="quantity / ADV",
+                                         y_label="cost (bps)", markers_only=(True, False))))
+        size = self.per_order[["notional", "slippage_arrival_bps"]].astype("float64")
+        size = size[np.isfinite(size).all(axis=1) & (size["notional"] > 0)]
+        if len(size):
+            charts.append(("Cost vs order size",
+                           _line_drawing([(list(np.log10(size["notional"])), list(size["slippage_arrival_bps"]))],
+                                         x_label="log10 notional", y_label="slippage vs arrival (bps)",
+                                         markers_only=(True,))))
+        if not self.by_group.empty and "arrival_bps" in self.by_group:
+            keys = [c for c in self.by_group.columns if c not in (
+                "orders", "notional", "arrival_bps", "vwap_bps", "explicit_bps", "fill_rate")]
+            bars = _finite_bars(self.by_group, keys, "arrival_bps")
+            if bars:
+                charts.append(("Cost vs arrival by group (bps, notional-weighted)",
+                               _bar_drawing(bars[1], bars[0], x_label="group", y_label="bps")))
+        if not self.rule605.empty and "avg_effective_spread" in self.rule605:
+            bars = _finite_bars(self.rule605, [c for c in ("broker", "venue") if c in self.rule605.columns],
+                                "avg_effective_spread")
+            if bars:
+                charts.append(("Effective spread per broker and venue ($ per share, share-weighted)",
+                               _bar_drawing(bars[1], bars[0], x_label="broker / venue", y_label="$ per share")))
+        return charts
+
     def to_pdf(self, path: str | Path | None = None) -> bytes:
-        """Render the summary, Rule 605 table, shortfall and outliers as a PDF (reportlab)."""
+        """Render the summary, the Rule 605/606 tables, shortfall, outliers and the charts as a PDF (reportlab)."""
         from reportlab.lib import colors
         from reportlab.lib.pagesizes import landscape, letter
         from reportlab.lib.styles import getSampleStyleSheet
@@ -182,6 +236,8 @@ class TCAReport:
         add_table("Implementation shortfall (bps)",
                   self.shortfall[[c for c in self.shortfall.columns if c.endswith("_bps")]].reset_index())
         add_table("Outliers", self.outliers)
+        for title, drawing in self.pdf_charts():
+            story.extend([Paragraph(html.escape(title), styles["Heading2"]), drawing, Spacer(1, 8)])
         SimpleDocTemplate(buffer, pagesize=landscape(letter), title=self.title).build(story)
         data = buffer.getvalue()
         if path is not None:
@@ -225,6 +281,77 @@ def figures_from_result(result: dict[str, object]) -> list[tuple[str, go.Figure]
                            yaxis_title="slippage vs arrival (bps)", **_LAYOUT)
         figures.append(("size", size))
     return figures
+
+
+_CHART_WIDTH, _CHART_HEIGHT = 560, 220
+
+
+def _finite_bars(frame: pd.DataFrame, keys: Sequence[str], column: str) -> tuple[list[str], list[float]] | None:
+    # group labels and values of the rows where the value is known (None when there is none)
+    names, values = [], []
+    for _, row in frame.iterrows():
+        value = float(row[column])
+        if math.isfinite(value):
+            names.append(" / ".join(str(row[k]) for k in keys) or "all")
+            values.append(value)
+    return (names, values) if values else None
+
+
+def _bar_drawing(values: Sequence[float], names: Sequence[str], *, x_label: str, y_label: str):
+    # a vertical bar chart with axis titles (reportlab.graphics)
+    from reportlab.graphics.charts.barcharts import VerticalBarChart
+    from reportlab.graphics.shapes import Drawing, String
+    from reportlab.lib import colors
+
+    drawing = Drawing(_CHART_WIDTH, _CHART_HEIGHT)
+    chart = VerticalBarChart()
+    chart.x, chart.y, chart.width, chart.height = 60, 45, _CHART_WIDTH - 80, _CHART_HEIGHT - 70
+    chart.data = [list(values)]
+    chart.categoryAxis.categoryNames = [name if len(values) <= 12 or i % max(len(values) // 10, 1) == 0 else ""
+                                        for i, name in enumerate(names)]
+    chart.categoryAxis.labels.fontSize = 6
+    chart.valueAxis.labels.fontSize = 6
+    chart.bars[0].fillColor = colors.steelblue
+    lowest = min(min(values), 0.0)
+    chart.valueAxis.valueMin = lowest
+    drawing.add(chart)
+    drawing.add(String(_CHART_WIDTH / 2, 8, x_label, fontSize=8, textAnchor="middle"))
+    drawing.add(String(10, _CHART_HEIGHT - 14, y_label, fontSize=8))
+    return drawing
+
+
+def _line_drawing(series: Sequence[tuple[Sequence[float], Sequence[float]]], *, x_label: str, y_label: str,
+                  markers_only: Sequence[bool] = (), x_names: Sequence[str] | None = None):
+    # an x-y plot of one or more series, as points (markers_only) or lines with markers
+    from reportlab.graphics.charts.lineplots import LinePlot
+    from reportlab.graphics.shapes import Drawing, String
+    from reportlab.graphics.widgets.markers import makeMarker
+    from reportlab.lib import colors
+
+    drawing = Drawing(_CHART_WIDTH, _CHART_HEIGHT)
+    plot = LinePlot()
+    plot.x, plot.y, plot.width, plot.height = 60, 45, _CHART_WIDTH - 80, _CHART_HEIGHT - 70
+    plot.data = [[(float(a), float(b)) for a, b in zip(x, y, strict=True) if math.isfinite(a) and math.isfinite(b)]
+                 for x, y in series]
+    palette = (colors.steelblue, colors.darkorange, colors.seagreen)
+    for i in range(len(series)):
+        plot.lines[i].strokeColor = palette[i % len(palette)]
+        plot.lines[i].symbol = makeMarker("FilledCircle", size=3)
+        if i < len(markers_only) and markers_only[i]:
+            plot.lines[i].strokeWidth = 0
+            plot.lines[i].strokeColor = None
+            plot.lines[i].symbol.fillColor = palette[i % len(palette)]
+    plot.xValueAxis.labels.fontSize = 6
+    plot.yValueAxis.labels.fontSize = 6
+    if x_names is not None:
+        names = list(x_names)
+        plot.xValueAxis.valueMin, plot.xValueAxis.valueMax = -0.5, len(names) - 0.5
+        plot.xValueAxis.valueSteps = list(range(len(names)))
+        plot.xValueAxis.labelTextFormat = lambda v: names[int(round(v))] if 0 <= round(v) < len(names) else ""
+    drawing.add(plot)
+    drawing.add(String(_CHART_WIDTH / 2, 8, x_label, fontSize=8, textAnchor="middle"))
+    drawing.add(String(10, _CHART_HEIGHT - 14, y_label, fontSize=8))
+    return drawing
 
 
 def _fmt(value: object) -> str:

@@ -7,7 +7,14 @@ spread ``s`` bps) with ``H`` trading days left before the close (or the trader's
 * ``twap`` and ``vwap`` over ``H``;
 * ``pov`` at 5 %, 10 % and 20 % of volume (duration ``Q / (rate * ADV * forecast)``;
   infeasible when longer than ``H``);
-* ``is``: the Almgren-Chriss trajectory over ``H`` for the urgency's risk aversion.
+* ``is``: the Almgren-Chriss trajectory over ``H`` for the urgency's risk aversion;
+* ``vwap`` worked passively (``style="passive"``), when the order's profile carries a passive
+  fill rate ``f`` and an adverse selection ``a`` (bps) measured by TCA on the symbol's past
+  resting fills: rest each slice at the near touch and cross only what falls behind the
+  schedule. Its cost is the VWAP cost less ``f * (s - 2 a)``: each share filled at the touch
+  saves the spread, gives back its adverse selection, and about as much again is lost on the
+  shares crossed after the price moved away. With ``s <= 2 a`` resting does not pay, and the
+  candidate loses to the aggressive VWAP.
 
 Cost model (bps): ``s / 2 + temporary * factor + permanent / 2``, with the temporary and
 permanent terms of :class:`~bifrost.execquality.impact.ImpactModel` computed against the
@@ -49,6 +56,9 @@ class OrderProfile:
     ``minutes_to_close`` is the time left to work the order (the session's remaining minutes
     or the trader's deadline); ``volume_forecast`` is today's expected volume over ADV
     (1 = a normal day); ``minutes_after_open`` places the window on the volume curve.
+    ``passive_fill_rate`` (share of an order filled by resting slices at the touch) and
+    ``adverse_selection_bps`` (how far the mid moves against those fills) come from TCA of
+    the symbol's past resting fills; with a zero fill rate no passive candidate is offered.
     """
 
     symbol: str
@@ -62,8 +72,14 @@ class OrderProfile:
     minutes_to_close: float = 390.0
     volume_forecast: float = 1.0
     minutes_after_open: float = 0.0
+    passive_fill_rate: float = 0.0
+    adverse_selection_bps: float = 0.0
 
     def __post_init__(self) -> None:
+        if not 0 <= self.passive_fill_rate <= 1:
+            raise InvalidInput(f"passive_fill_rate must be in [0, 1], was {self.passive_fill_rate!r}")
+        if not math.isfinite(self.adverse_selection_bps):
+            raise InvalidInput(f"adverse_selection_bps must be finite, was {self.adverse_selection_bps!r}")
         if self.side not in ("buy", "sell"):
             raise InvalidInput(f"side must be 'buy' or 'sell', was {self.side!r}")
         for name in ("quantity", "price", "adv", "sigma_daily", "minutes_to_close", "volume_forecast"):
@@ -130,6 +146,11 @@ def _twap_factor(curve: VolumeCurve, start_min: float, minutes: float) -> float:
     return float(np.sum(t * np.sqrt(t / f)))
 
 
+def _label(candidate: Candidate) -> str:
+    style = candidate.params.get("style")
+    return candidate.algo.upper() + (f" ({style})" if style else "")
+
+
 def recommend(profile: OrderProfile, model: ImpactModel | None = None, *, curve: VolumeCurve | None = None,
               periods: int = 13) -> Recommendation:
     """Score every candidate algorithm for ``profile`` and pick the lowest ``cost + lambda * risk^2``.
@@ -177,6 +198,12 @@ def recommend(profile: OrderProfile, model: ImpactModel | None = None, *, curve:
     add("twap", {"minutes": horizon}, horizon, cost(horizon, _twap_factor(curve, profile.minutes_after_open, horizon)),
         linear_risk(horizon))
     add("vwap", {"minutes": horizon}, horizon, cost(horizon, 1.0), linear_risk(horizon))
+    if profile.passive_fill_rate > 0:
+        saving = profile.passive_fill_rate * (profile.spread_bps - 2.0 * profile.adverse_selection_bps)
+        add("vwap", {"minutes": horizon, "style": "passive", "catch_up_minutes": 1}, horizon,
+            cost(horizon, 1.0) - saving, linear_risk(horizon),
+            note=f"rests at the touch: {profile.passive_fill_rate:.0%} expected to fill passively, "
+                 f"adverse selection {profile.adverse_selection_bps:.2f} bps, saving {saving:.2f} bps")
     for rate in (0.05, 0.10, 0.20):
         minutes = profile.quantity / (rate * day_volume) * _MINUTES_PER_DAY
         feasible = minutes <= horizon
@@ -205,10 +232,12 @@ def recommend(profile: OrderProfile, model: ImpactModel | None = None, *, curve:
     explanation = (
         f"{profile.side} {profile.quantity:,.0f} {profile.symbol} is {profile.participation:.2%} of ADV, "
         f"spread {profile.spread_bps:.1f} bps, daily volatility {profile.sigma_daily:.2%}, urgency {profile.urgency}, "
-        f"{horizon:.0f} min to work it. {best.algo.upper()} has the lowest cost + risk penalty: expected cost "
+        f"{horizon:.0f} min to work it. {_label(best)} has the lowest cost + risk penalty: expected cost "
         f"{best.expected_cost_bps:.1f} bps, risk {best.risk_bps:.1f} bps")
     if runner_up is not None:
-        explanation += (f"; next is {runner_up.algo.upper()} at {runner_up.expected_cost_bps:.1f} bps cost and "
+        if best.note:
+            explanation += f" ({best.note})"
+        explanation += (f"; next is {_label(runner_up)} at {runner_up.expected_cost_bps:.1f} bps cost and "
                         f"{runner_up.risk_bps:.1f} bps risk (score {runner_up.score:.1f} vs {best.score:.1f})")
     explanation += f". Impact model: {model.source} (temporary {model.temporary:.3f}, permanent {model.permanent:.3f})."
     return Recommendation(best, tuple(ranked), explanation, model.to_dict())

@@ -32,7 +32,10 @@ import pandas as pd
 
 from bifrost.core.errors import InvalidInput
 from bifrost.execquality.frames import (
+    _column_values,
+    _normalize_fills,
     _normalize_orders,
+    _with_columns,
     normalize_bars,
     normalize_fills,
     normalize_quotes,
@@ -60,7 +63,7 @@ class TCAInputs:
 
     ``parents`` has one row per parent order (indexed by ``parent_id``); ``fill_parent`` and
     ``fill_order`` give, for each fill, the row of its parent in ``parents`` and of its order in
-    ``orders``.
+    ``orders``; ``fill_sign`` is +1 for buy fills and -1 for sell fills.
     """
 
     fills: pd.DataFrame
@@ -72,6 +75,7 @@ class TCAInputs:
     fill_order: np.ndarray
     fill_symbols: SymbolGroups
     parent_symbols: SymbolGroups
+    fill_sign: np.ndarray
 
 
 def _synthetic_orders(fills: pd.DataFrame) -> pd.DataFrame:
@@ -89,13 +93,13 @@ def _parents_table(orders: pd.DataFrame, index: pd.Index | None = None) -> tuple
     order_ids = orders["order_id"].to_numpy()
     parent_ids = orders["parent_id"].to_numpy()
     if (order_ids == parent_ids).all():  # no child orders: every order is its own parent
-        parents = pd.DataFrame({name: orders[name].array for name in _PARENT_COLUMNS},
-                               index=index if index is not None else pd.Index(order_ids, name="parent_id"))
-        parents.index.name = "parent_id"
+        data: dict[str, object] = {name: _column_values(orders[name]) for name in _PARENT_COLUMNS}
+        data["quantity"] = orders["quantity"].to_numpy(dtype="float64")
         for name in _PARENT_PRICES:
-            parents[name] = (pd.to_numeric(orders[name], errors="coerce").to_numpy(dtype="float64")
-                             if name in orders.columns else np.nan)
-        parents["quantity"] = parents["quantity"].astype("float64")
+            data[name] = (pd.to_numeric(orders[name], errors="coerce").to_numpy(dtype="float64")
+                          if name in orders.columns else np.full(len(orders), np.nan))
+        parents = pd.DataFrame(data, index=index if index is not None else pd.Index(order_ids), copy=False)
+        parents.index.name = "parent_id"
         return parents, np.arange(len(orders))
     codes, uniques = pd.factorize(parent_ids)
     frame = orders.assign(_parent=codes)
@@ -132,15 +136,18 @@ def prepare(fills: pd.DataFrame, orders: pd.DataFrame | None = None, quotes: pd.
         If a frame is malformed, a fill names an order that is not in ``orders``, or a fill's
         symbol or side differs from its order's.
     """
-    fills = normalize_fills(fills)
-    orders, index = _normalize_orders(_synthetic_orders(fills) if orders is None else orders)
+    fills, fill_codes = _normalize_fills(fills)
+    orders, index, order_codes = _normalize_orders(_synthetic_orders(fills) if orders is None else orders)
     position = index.get_indexer(fills["order_id"])
     missing = position < 0
     if missing.any():
         raise InvalidInput(f"fill {fills['fill_id'][missing].iloc[0]} names order "
                            f"{fills['order_id'][missing].iloc[0]!r}, which is not in orders")
-    for name in ("symbol", "side"):
-        differs = orders[name].to_numpy()[position] != fills[name].to_numpy()
+    # compare integer codes, not strings: the fills' symbols mapped onto the orders' distinct symbols
+    known = {symbol: i for i, symbol in enumerate(order_codes.symbols)}
+    fill_symbol = np.array([known.get(s, -1) for s in fill_codes.symbols], dtype="int64")[fill_codes.symbol]
+    for name, differs in (("symbol", order_codes.symbol[position] != fill_symbol),
+                          ("side", order_codes.sign[position] != fill_codes.sign)):
         if differs.any():
             i = int(np.flatnonzero(differs)[0])
             raise InvalidInput(f"fill {fills['fill_id'].iloc[i]} has {name} {fills[name].iloc[i]!r} but its order "
@@ -150,13 +157,21 @@ def prepare(fills: pd.DataFrame, orders: pd.DataFrame | None = None, quotes: pd.
     fills = _with_columns(fills, {"parent_id": parents.index.to_numpy()[fill_parent]})
     quote_book = QuoteBook(normalize_quotes(quotes)) if quotes is not None and len(quotes) else None
     bar_book = BarBook(normalize_bars(bars)) if bars is not None and len(bars) else None
-    parent_codes, parent_symbols = pd.factorize(parents["symbol"].to_numpy())
-    fill_codes = parent_codes[fill_parent]
-    if not (parent_symbols[fill_codes] == fills["symbol"].to_numpy()).all():
-        raise InvalidInput("every child order must trade its parent order's symbol")
+    if len(parents) == len(orders) and (order_parent == np.arange(len(orders))).all():
+        # every order is its own parent: the orders' codes are the parents', and the check above suffices
+        parent_codes, parent_symbols = order_codes.symbol, order_codes.symbols
+        fill_codes_parent = parent_codes[fill_parent]
+    else:
+        parent_codes, parent_symbols = pd.factorize(parents["symbol"].to_numpy())
+        fill_codes_parent = parent_codes[fill_parent]
+        if not (parent_symbols[fill_codes_parent] == fills["symbol"].to_numpy()).all():
+            raise InvalidInput("every child order must trade its parent order's symbol")
+    # rows grouped by symbol in time order: most lookups are at (or a fixed offset from) these times
     return TCAInputs(fills, orders, quote_book, bar_book, parents, fill_parent, position,
-                     SymbolGroups(None, codes=fill_codes, uniques=parent_symbols),
-                     SymbolGroups(None, codes=parent_codes, uniques=parent_symbols))
+                     SymbolGroups(None, codes=fill_codes_parent, uniques=parent_symbols, ts_ns=_ns(fills["ts"])),
+                     SymbolGroups(None, codes=parent_codes, uniques=parent_symbols,
+                                  ts_ns=_ns(parents["ts_submitted"])),
+                     fill_codes.sign)
 
 
 def _price_at(inputs: TCAInputs, symbols: np.ndarray | SymbolGroups, ts_ns: np.ndarray) -> np.ndarray:
@@ -179,21 +194,15 @@ def _bars_price_at(bars: BarBook, symbols: np.ndarray | SymbolGroups, ts_ns: np.
     return bars.price_at(np.asarray(symbols)[mask], ts_ns[mask])
 
 
-def _with_columns(frame: pd.DataFrame, columns: dict[str, object]) -> pd.DataFrame:
-    """A shallow copy of ``frame`` with the columns added (the input is not changed).
-
-    Adding columns one by one to a shallow copy avoids pandas consolidating every column into
-    new 2-D blocks (what ``assign`` and ``concat`` do), which dominates TCA time on millions of fills.
-    """
-    out = frame.copy(deep=False)
-    for name, values in columns.items():
-        out[name] = values
-    return out
-
-
 def _bps(sign: np.ndarray, price: np.ndarray, benchmark: np.ndarray) -> np.ndarray:
+    if np.isnan(benchmark).all():  # e.g. session prices without bars: skip the arithmetic on NaN
+        return np.full(len(benchmark), np.nan)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return sign * (price - benchmark) / benchmark * 1e4
+        out = np.subtract(price, benchmark)
+        out /= benchmark
+        out *= sign
+        out *= 1e4
+        return out
 
 
 def _fill_extremes(inputs: TCAInputs) -> tuple[np.ndarray, np.ndarray]:
@@ -262,7 +271,7 @@ def slippage_per_fill(inputs: TCAInputs) -> pd.DataFrame:
     _, _, end_ns = _end_ns(inputs)
     bench = _parent_benchmarks(inputs, end_ns)
     rows = inputs.fill_parent
-    sign = side_sign(fills["side"].to_numpy())
+    sign = inputs.fill_sign
     price = fills["price"].to_numpy()
     columns: dict[str, np.ndarray] = {name: bench[name][rows] for name in
                                       ("arrival", "decision", "interval_vwap", "interval_twap")}

@@ -10,11 +10,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from bifrost.core.errors import InvalidInput
 from bifrost.core.money import to_decimal
 from bifrost.core.time import ensure_utc
 from bifrost.marketdata.types import normalize_symbol
+
+if TYPE_CHECKING:
+    from bifrost.portfolio.lots import LotMethod
 
 
 class Side(StrEnum):
@@ -67,7 +71,13 @@ class Liquidity(StrEnum):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OrderRequest:
-    """What a strategy or user asks for. Validated on construction; fails fast."""
+    """What a strategy or user asks for. Validated on construction; fails fast.
+
+    ``lot_method`` and ``lot_ids`` override, for the lots this order's fills close, the
+    portfolio's lot relief method: ``lot_ids`` names lots (specific identification) to
+    relieve in the order given, ``lot_method`` a method (fifo, lifo, hifo; ``specific``
+    needs ``lot_ids``). See :meth:`bifrost.portfolio.Ledger.post`.
+    """
 
     client_order_id: str
     symbol: str
@@ -82,10 +92,16 @@ class OrderRequest:
     parent_id: str | None = None  # bracket legs and OCO members name their group/parent
     oco_group: str | None = None
     tag: str = ""
+    lot_method: LotMethod | None = None
+    lot_ids: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.client_order_id or len(self.client_order_id) > 64:
             raise InvalidInput(f"client_order_id must be 1-64 characters, was {self.client_order_id!r}")
+        if self.lot_method is not None or self.lot_ids:
+            self._check_lot_override()
+        elif type(self.lot_ids) is not tuple:  # an empty list from a schema: keep requests comparable
+            object.__setattr__(self, "lot_ids", ())
         object.__setattr__(self, "symbol", normalize_symbol(self.symbol))
         object.__setattr__(self, "side", Side(self.side))
         object.__setattr__(self, "order_type", OrderType(self.order_type))
@@ -115,6 +131,27 @@ class OrderRequest:
                 raise InvalidInput(f"trail_percent must be below 100, was {self.trail_percent}")
         elif self.trail_amount is not None or self.trail_percent is not None:
             raise InvalidInput(f"trail_amount/trail_percent apply only to trailing_stop orders, not {t.value}")
+
+    def _check_lot_override(self) -> None:
+        from bifrost.portfolio.lots import LotMethod  # the portfolio package imports this module
+
+        if self.lot_method is not None:
+            try:
+                object.__setattr__(self, "lot_method", LotMethod(self.lot_method))
+            except ValueError:
+                raise InvalidInput(f"lot_method must be one of {', '.join(m.value for m in LotMethod)}, "
+                                   f"was {self.lot_method!r}") from None
+        ids = (self.lot_ids,) if isinstance(self.lot_ids, str) else tuple(self.lot_ids)
+        object.__setattr__(self, "lot_ids", ids)
+        for lot_id in ids:
+            if not isinstance(lot_id, str) or not lot_id or len(lot_id) > 64:
+                raise InvalidInput(f"lot_ids must be lot ids of 1-64 characters, was {lot_id!r}")
+        if len(set(ids)) != len(ids):
+            raise InvalidInput(f"lot_ids must name each lot once, was {list(ids)}")
+        if ids and self.lot_method not in (None, LotMethod.SPECIFIC):
+            raise InvalidInput(f"lot_ids apply to specific identification, not lot_method {self.lot_method.value}")
+        if self.lot_method is LotMethod.SPECIFIC and not ids:
+            raise InvalidInput("lot_method specific needs lot_ids: the lots to relieve, in order")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

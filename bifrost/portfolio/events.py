@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import ClassVar
 
 from bifrost.core.errors import InvalidInput
 from bifrost.core.money import MINOR_UNITS, PRICE_PLACES, QUANTITY_PLACES, to_decimal
@@ -45,79 +46,57 @@ def _money(value: Decimal | str | int, currency: str, *, field: str) -> Decimal:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Deposit:
+class _CashEvent:
+    """A cash movement of ``amount`` in ``currency``; subclasses say what sign is allowed."""
+
+    entry_id: str
+    ts_event: datetime
+    amount: Decimal
+    currency: str = "USD"
+    memo: str = ""
+
+    _label: ClassVar[str] = "cash event"
+    _positive_only: ClassVar[bool] = False  # otherwise any non-zero amount (a rebate, interest paid)
+
+    def __post_init__(self) -> None:
+        _check_common(self, self.entry_id, self.ts_event)
+        object.__setattr__(self, "currency", _check_currency(self.currency))
+        amount = _money(self.amount, self.currency, field="amount")
+        if self._positive_only and amount <= 0:
+            raise InvalidInput(f"{self._label} amount must be positive, was {amount}")
+        if not amount:
+            raise InvalidInput(f"{self._label} amount must not be zero")
+        object.__setattr__(self, "amount", amount)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Deposit(_CashEvent):
     """Cash paid into the account (a contribution); ``amount`` is positive."""
 
-    entry_id: str
-    ts_event: datetime
-    amount: Decimal
-    currency: str = "USD"
-    memo: str = ""
-
-    def __post_init__(self) -> None:
-        _check_common(self, self.entry_id, self.ts_event)
-        object.__setattr__(self, "currency", _check_currency(self.currency))
-        amount = _money(self.amount, self.currency, field="amount")
-        if amount <= 0:
-            raise InvalidInput(f"deposit amount must be positive, was {amount}")
-        object.__setattr__(self, "amount", amount)
+    _label: ClassVar[str] = "deposit"
+    _positive_only: ClassVar[bool] = True
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Withdrawal:
+class Withdrawal(_CashEvent):
     """Cash taken out of the account; ``amount`` is positive."""
 
-    entry_id: str
-    ts_event: datetime
-    amount: Decimal
-    currency: str = "USD"
-    memo: str = ""
-
-    def __post_init__(self) -> None:
-        _check_common(self, self.entry_id, self.ts_event)
-        object.__setattr__(self, "currency", _check_currency(self.currency))
-        amount = _money(self.amount, self.currency, field="amount")
-        if amount <= 0:
-            raise InvalidInput(f"withdrawal amount must be positive, was {amount}")
-        object.__setattr__(self, "amount", amount)
+    _label: ClassVar[str] = "withdrawal"
+    _positive_only: ClassVar[bool] = True
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Fee:
+class Fee(_CashEvent):
     """A fee charged outside a fill (platform, data, ADR custody). Negative ``amount`` is a rebate."""
 
-    entry_id: str
-    ts_event: datetime
-    amount: Decimal
-    currency: str = "USD"
-    memo: str = ""
-
-    def __post_init__(self) -> None:
-        _check_common(self, self.entry_id, self.ts_event)
-        object.__setattr__(self, "currency", _check_currency(self.currency))
-        amount = _money(self.amount, self.currency, field="amount")
-        if not amount:
-            raise InvalidInput("fee amount must not be zero")
-        object.__setattr__(self, "amount", amount)
+    _label: ClassVar[str] = "fee"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Interest:
+class Interest(_CashEvent):
     """Interest on cash: positive ``amount`` is received (income), negative is paid (margin interest)."""
 
-    entry_id: str
-    ts_event: datetime
-    amount: Decimal
-    currency: str = "USD"
-    memo: str = ""
-
-    def __post_init__(self) -> None:
-        _check_common(self, self.entry_id, self.ts_event)
-        object.__setattr__(self, "currency", _check_currency(self.currency))
-        amount = _money(self.amount, self.currency, field="amount")
-        if not amount:
-            raise InvalidInput("interest amount must not be zero")
-        object.__setattr__(self, "amount", amount)
+    _label: ClassVar[str] = "interest"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -52,6 +52,7 @@ from bifrost.portfolio.lots import (
     LotSelection,
     RealisedGain,
     TaxLot,
+    _hifo_key,
     realise,
     trade_date,
 )
@@ -335,6 +336,7 @@ class Ledger:
     # ---------------------------------------------------------------- posting
 
     def post(self, item: Fill | LedgerEvent | JournalEntry, *, lot_selection: Sequence[LotSelection] = (),
+             lot_method: LotMethod | str | None = None, lot_ids: Sequence[str] = (),
              mark: Decimal | None = None) -> JournalEntry:
         """Post a fill, an event or a manual entry, and return its journal entry.
 
@@ -348,6 +350,16 @@ class Ledger:
         lot_selection
             Fills only: the lots (and quantities) a closing fill relieves, which
             overrides the configured lot method.
+        lot_method, lot_ids
+            Fills only: the order's per-sale override of the configured lot method
+            (:class:`~bifrost.orders.types.OrderRequest`). ``lot_ids`` relieves those
+            lots first, in the order given, each as far as it is still open (an id
+            already closed, say by an earlier fill of the same order, is passed over);
+            what they do not cover is relieved by ``lot_method``, or else the configured
+            method (FIFO if that is specific identification: Treas. Reg. §1.1012-1(c)).
+            The override is resolved into the lot selection the entry records, so a
+            replay of the journal relieves the same lots. Ignored when ``lot_selection``
+            is given, and for a fill that closes nothing.
         mark
             Fills only: the price at which the margin check values the position
             after the fill; defaults to the fill price.
@@ -374,7 +386,12 @@ class Ledger:
             If a manual entry touches a position account or does not balance.
         """
         if type(item) is Fill:
-            return self._post_fill(item, tuple(lot_selection), mark)
+            override = None
+            if (lot_method is not None or lot_ids) and not lot_selection:
+                override = (LotMethod(lot_method) if lot_method is not None else None, tuple(lot_ids))
+            return self._post_fill(item, tuple(lot_selection), mark, override)
+        if lot_ids or lot_method is not None:
+            raise InvalidInput(f"lot_method and lot_ids apply only to fills, not to {type(item).__name__}")
         if lot_selection or mark is not None:
             raise InvalidInput(f"lot_selection and mark apply only to fills, not to {type(item).__name__}")
         handler = _HANDLERS.get(type(item))
@@ -411,9 +428,47 @@ class Ledger:
                 quantities.pop(symbol, None)
                 self._currencies.pop(symbol, None)
 
-    def _post_fill(self, fill: Fill, selection: tuple[LotSelection, ...], mark: Decimal | None) -> JournalEntry:
+    def _resolve_override(self, symbol: str, quantity: Decimal, buy: bool, method: LotMethod | None,
+                          lot_ids: tuple[str, ...]) -> tuple[LotSelection, ...]:
+        # The lots an order's override relieves, as the explicit selection the entry records.
+        lots = [lot for lot in self._lots.lots(symbol) if lot.short is buy]
+        by_id = {lot.lot_id: lot for lot in lots}
+        chosen: list[LotSelection] = []
+        used: set[str] = set()
+        remaining = quantity
+        for lot_id in lot_ids:
+            lot = by_id.get(lot_id)
+            if lot is None or not remaining:
+                continue
+            take = min(lot.quantity, remaining)
+            chosen.append(LotSelection(lot_id=lot_id, quantity=take))
+            used.add(lot_id)
+            remaining -= take
+        if remaining:
+            if method is None or method is LotMethod.SPECIFIC:
+                method = self._config.lot_method
+            if method is LotMethod.LIFO:
+                ordered = lots[::-1]
+            elif method is LotMethod.HIFO:
+                ordered = sorted(lots, key=_hifo_key)
+            else:  # FIFO, and specific identification without named lots left
+                ordered = lots
+            for lot in ordered:
+                if not remaining:
+                    break
+                if lot.lot_id in used:
+                    continue
+                take = min(lot.quantity, remaining)
+                chosen.append(LotSelection(lot_id=lot.lot_id, quantity=take))
+                remaining -= take
+        return tuple(chosen)
+
+    def _post_fill(self, fill: Fill, selection: tuple[LotSelection, ...], mark: Decimal | None,
+                   override: tuple[LotMethod | None, tuple[str, ...]] | None = None) -> JournalEntry:
         entry_id = fill.fill_id
         if entry_id in self._entries:
+            if override is not None:  # the override was resolved into the stored selection
+                selection = self._entries[entry_id].lot_selection
             return self._existing(entry_id, fill, selection)  # type: ignore[return-value]
         symbol = fill.symbol
         currency = fill.currency
@@ -446,6 +501,8 @@ class Ledger:
                 close_fees = (fee_total * close_quantity / quantity).quantize(quantum, rounding=ROUND_HALF_EVEN)
             else:
                 close_value, close_fees = notional, fee_total
+            if override is not None:
+                selection = self._resolve_override(symbol, close_quantity, buy, *override)
             reliefs, end = self._lots.plan_relief(symbol, close_quantity, method=config.lot_method,
                                                   selection=selection, quantum=quantum)
             gains, relieved = realise(reliefs, closing_value=close_value, closing_fees=close_fees,

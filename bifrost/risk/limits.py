@@ -71,6 +71,7 @@ __all__ = [
     "LimitSet",
     "RiskBook",
     "RiskLimitCheck",
+    "LimitTargetAdjuster",
     "TargetAdjustment",
     "apply_limits_to_targets",
     "limit_usage",
@@ -619,6 +620,50 @@ def apply_limits_to_targets(targets: Mapping[str, float], limit_set: LimitSet, *
     if scale < 1.0:
         weights = {s: w * scale for s, w in weights.items()}
     return TargetAdjustment(weights=weights, adjustments=tuple(notes), scale=scale)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LimitTargetAdjuster:
+    """A limit set applied to a strategy's targets before orders are made.
+
+    The ``target_adjuster`` of :func:`bifrost.backtest.run` and of the persisted strategy
+    runner: called with the target weights, the equity and last prices, it returns
+    :func:`apply_limits_to_targets` of them (weights capped, sectors and industries scaled
+    pro rata, the vector scaled to the exposure and VaR budgets), notes naming each rule.
+
+    Parameters
+    ----------
+    limit_set
+        The limits (a portfolio's set).
+    sectors, industries
+        Symbol to sector and industry, for the group caps.
+    covariance, covariance_symbols
+        Daily return covariance and its symbols, for the VaR and CVaR budgets.
+    level
+        ``"hard"`` (default) or ``"soft"``: which level to bring the targets under.
+
+    Examples
+    --------
+    >>> adjuster = LimitTargetAdjuster(limit_set=LimitSet((Limit(kind="position_weight", hard=0.25),)))
+    >>> adjuster({"AAA": 0.4}, nav=1e6, prices={"AAA": 100.0}).weights
+    {'AAA': 0.25}
+    """
+
+    limit_set: LimitSet
+    sectors: Mapping[str, str] = field(default_factory=dict)
+    industries: Mapping[str, str] = field(default_factory=dict)
+    covariance: np.ndarray | None = None
+    covariance_symbols: Sequence[str] = ()
+    confidence: float = 0.99
+    horizon_days: int = 1
+    level: str = "hard"
+
+    def __call__(self, weights: Mapping[str, float], *, nav: float,
+                 prices: Mapping[str, float] | None = None) -> TargetAdjustment:
+        return apply_limits_to_targets(weights, self.limit_set, nav=nav, prices=prices, sectors=self.sectors,
+                                       industries=self.industries, covariance=self.covariance,
+                                       covariance_symbols=self.covariance_symbols, confidence=self.confidence,
+                                       horizon_days=self.horizon_days, level=self.level)
 
 
 def _tighten(scale: float, measure: float, cap: float, name: str, notes: list[str]) -> float:

@@ -10,7 +10,8 @@ Flow of an order::
         ├─ reject ─▶ REJECTED (stored with every finding), OrderRejected raised
         └─ accept ─▶ venue.submit ─▶ ACCEPTED / REJECTED
     venue events (bars, quotes, broker fills) ─▶ process(events)
-        ─▶ Order.apply ─▶ fills posted to the ledger (idempotent by fill id)
+        ─▶ Order.apply ─▶ fills posted to the ledger (idempotent by fill id), relieving
+           lots by the order's lot override (lot_method / lot_ids) if it has one
         ─▶ bracket / OCO follow-ups (activate children, cancel or resize siblings)
 
 A listener, if given, sees every order created, every event applied and every
@@ -261,7 +262,8 @@ class TradingEngine:
                 continue
             if event.fill is not None:
                 already = event.fill.fill_id in self.ledger
-                entry = self.ledger.post(event.fill)
+                request = order.request
+                entry = self.ledger.post(event.fill, lot_method=request.lot_method, lot_ids=request.lot_ids)
                 if not already:
                     posted.append(entry)
                     if self.listener:

@@ -12,3 +12,11 @@ class ComplianceConfig(AppConfig):
 
         register_pretrade_provider("compliance", services.pretrade_provider)
         signals.connect()
+        from django.db.models.signals import post_delete, post_save
+
+        from bifrost_web.compliance import models
+
+        for model in (models.ComplianceSettings, models.ListedSymbol, models.IdenticalGroup):
+            for signal in (post_save, post_delete):
+                signal.connect(services.pretrade_config.changed, sender=model,
+                               dispatch_uid=f"compliance-config-{signal is post_save}-{model.__name__}")

@@ -37,7 +37,9 @@ from bifrost.compliance.tax import WASH_WINDOW_DAYS
 from bifrost.core.errors import InvalidInput, NotFoundError
 from bifrost.core.money import decimal_from_float
 from bifrost.portfolio.lots import NEW_YORK, trade_date
+from bifrost_web.caching import VersionedCache
 from bifrost_web.compliance import models
+from bifrost_web.rows import RowReader
 from bifrost_web.trading import models as tr_models
 from bifrost_web.trading import selectors as tr_selectors
 
@@ -61,14 +63,16 @@ def account_name(portfolio: tr_models.Portfolio) -> str:
     return portfolio.name
 
 
-def _lot_selections(portfolios: Iterable[tr_models.Portfolio]) -> dict[tuple[int, str], str]:
+def _lot_selections(portfolios: Iterable[tr_models.Portfolio]) -> dict[tuple[int, str], tuple[str, ...]]:
+    # The lots each closing fill relieved in the ledger, in order: an explicit selection, or an
+    # order's lot override resolved when the fill was posted (each lot whole but the last).
     out = {}
     rows = tr_models.LedgerEntry.objects.filter(portfolio__in=list(portfolios), kind="fill") \
         .values_list("portfolio_id", "entry_id", "payload")
     for portfolio_id, entry_id, payload in rows:
         selection = (payload or {}).get("_lot_selection") or []
-        if len(selection) == 1:
-            out[portfolio_id, entry_id] = selection[0]["lot_id"]
+        if selection:
+            out[portfolio_id, entry_id] = tuple(item["lot_id"] for item in selection)
     return out
 
 
@@ -106,9 +110,10 @@ def trades_for(portfolios: Iterable[tr_models.Portfolio]) -> list[TaxTrade]:
             last = leg_quantity == quantity or trade_id.endswith((":long", ":short"))
             leg_fees = fees_left if last else (total_fees * leg_quantity / quantity).quantize(Decimal("0.01"))
             fees_left -= leg_fees
-            lot_id = selections.get((pid, fill_id)) if action in ("sell", "buy_to_cover") else None
+            named = selections.get((pid, fill_id), ()) if action in ("sell", "buy_to_cover") else ()
             trades.append(TaxTrade(trade_id=trade_id, action=action, quantity=leg_quantity, fees=leg_fees,
-                                   lot_id=lot_id, **common))
+                                   lot_id=named[0] if len(named) == 1 else None,
+                                   lot_ids=named if len(named) > 1 else (), **common))
         position[key] = held + (quantity if side == "buy" else -quantity)
     return trades
 
@@ -245,25 +250,45 @@ class _Deferred:
 
 
 def _recent_fills(portfolios: Iterable[tr_models.Portfolio], symbols: Iterable[str], since: datetime) -> bool:
-    return tr_models.Fill.objects.filter(portfolio__in=list(portfolios), symbol__in=list(symbols),
-                                         ts_event__gte=since).exists()
+    ids, symbols = [p.pk for p in portfolios], sorted(set(symbols))
+    with connection.cursor() as cursor:  # hand-written: it runs on every order that could wash
+        cursor.execute(
+            f"SELECT 1 FROM trading_fill WHERE portfolio_id IN ({', '.join(['%s'] * len(ids))}) "
+            f"AND symbol IN ({', '.join(['%s'] * len(symbols))}) AND ts_event >= %s LIMIT 1",
+            [*ids, *symbols, connection.ops.adapt_datetimefield_value(since)])
+        return cursor.fetchone() is not None
+
+
+# Compliance settings, the owner's lists and identical-symbol groups, read on every order: kept in
+# process, reloaded everywhere when any of them is saved or deleted (signals in ComplianceConfig.ready()).
+pretrade_config = VersionedCache("compliance:pretrade-config")
+
+
+def _pretrade_config(portfolio: tr_models.Portfolio):
+    def load():
+        listed = list(models.ListedSymbol.objects.filter(owner_id=portfolio.owner_id)
+                      .values_list("symbol", "kind", "reason"))
+        groups = IdenticalGroups.of(models.IdenticalGroup.objects.filter(owner_id=portfolio.owner_id)
+                                    .values_list("symbols", flat=True))
+        stored = models.ComplianceSettings.objects.filter(portfolio_id=portfolio.pk).first()
+        return stored or models.ComplianceSettings(portfolio_id=portfolio.pk), listed, groups
+
+    return pretrade_config.get((portfolio.pk, portfolio.owner_id), load)
 
 
 def pretrade_provider(portfolio: tr_models.Portfolio, request, now: datetime, *,
                       lot_method: str | None = None) -> list:
     """Checks the compliance service adds to an order of ``portfolio`` (registered in ready()).
 
-    ``lot_method`` previews a per-sale override of the lot method (what-if only: orders do not
-    carry a lot method yet). The wash-sale and settlement checks replay the household's
+    ``lot_method`` previews a per-sale override of the lot method (a what-if); an order's own
+    override (``request.lot_method`` / ``lot_ids``) is honoured by the wash-sale check. The wash-sale and settlement checks replay the household's
     trades, so they are deferred (:class:`_Deferred`) and only run for orders that could
     trip them: a wash sale needs a fill of a substantially identical symbol in the household
     within the last 30 days (a loss sale before a buy, a purchase before a sale); a
     good-faith violation needs a sale; a day trade needs a fill of the symbol today.
     """
-    settings = settings_for(portfolio)
+    settings, listed, groups = _pretrade_config(portfolio)
     checks: list = []
-    listed = list(models.ListedSymbol.objects.filter(owner_id=portfolio.owner_id).values_list("symbol", "kind",
-                                                                                               "reason"))
     if listed:
         checks.append(RestrictedListCheck(
             restricted={s: r for s, k, r in listed if k == models.ListedSymbol.Kind.RESTRICTED},
@@ -279,9 +304,7 @@ def pretrade_provider(portfolio: tr_models.Portfolio, request, now: datetime, *,
         return memo["trades"]
 
     def identical() -> IdenticalGroups:
-        if "identical" not in memo:
-            memo["identical"] = identical_groups_for(portfolio.owner)
-        return memo["identical"]
+        return groups
 
     if settings.wash_sale_action != off:
         def wash_needed(order, context) -> bool:
@@ -494,30 +517,38 @@ def _json(value: Any) -> Any:
     return value
 
 
+_AUDIT_ROWS = RowReader(models.AuditEntry)
+
+
 def audit_record(*, actor: str, action: str, object_type: str = "", object_id: str = "",
                  before: dict | None = None, after: dict | None = None, ts: datetime | None = None
                  ) -> models.AuditEntry:
-    """Append one entry to the hash chain (in the caller's transaction, if any)."""
+    """Append one entry to the hash chain (in the caller's transaction, if any).
+
+    On PostgreSQL appends are serial: a transaction-scoped advisory lock, held to commit,
+    makes concurrent writers queue for the next sequence number instead of racing for it,
+    so callers should append last, just before they commit. SQLite serialises writers
+    itself; a writer that still loses the race retries on top of the winner.
+    """
     ts = (ts or datetime.now(UTC)).astimezone(UTC)
+    postgres = connection.vendor == "postgresql"
     for attempt in range(5):
         try:
-            with transaction.atomic():
-                if connection.vendor == "postgresql":
-                    # appends are serial: a transaction-scoped lock held to commit, so concurrent
-                    # writers queue instead of racing for the next sequence number
-                    with connection.cursor() as cursor:
-                        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_AUDIT_LOCK])
-                last = models.AuditEntry.objects.select_for_update().order_by("-sequence").first()
-                sequence = last.sequence + 1 if last else 1
-                entry = models.AuditEntry(sequence=sequence, ts=ts, actor=actor[:150], action=action[:64],
-                                          object_type=object_type[:64], object_id=object_id[:128],
-                                          before=before, after=after,
-                                          previous_hash=last.entry_hash if last else GENESIS_HASH)
+            with transaction.atomic(savepoint=not postgres), connection.cursor() as cursor:
+                if postgres:
+                    cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_AUDIT_LOCK])
+                cursor.execute("SELECT sequence, entry_hash FROM compliance_auditentry "
+                               "ORDER BY sequence DESC LIMIT 1")
+                last = cursor.fetchone()
+                entry = models.AuditEntry(sequence=last[0] + 1 if last else 1, ts=ts, actor=actor[:150],
+                                          action=action[:64], object_type=object_type[:64],
+                                          object_id=object_id[:128], before=before, after=after,
+                                          previous_hash=last[1] if last else GENESIS_HASH)
                 entry.entry_hash = entry_hash(entry.previous_hash, entry.chain_fields())
-                entry.save()
+                _AUDIT_ROWS.insert([entry])
                 return entry
         except IntegrityError:  # another writer took the sequence number; retry on top of it
-            if attempt == 4:
+            if attempt == 4 or postgres:
                 raise
     raise AssertionError("unreachable")
 

@@ -37,6 +37,8 @@ def clear_cache() -> None:
 
     services._NAV_CACHE.clear()
     services._LIMITS_CACHE.clear()
+    services._BOOK_CACHE.clear()
+    services._ORDERS_CACHE.clear()
 
 
 def daily_history(symbol: str) -> pd.DataFrame | None:

@@ -21,10 +21,13 @@ Decisions
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import json
 import logging
 import math
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -49,6 +52,7 @@ from bifrost.risk import (
     LimitSet,
     RiskBook,
     RiskLimitCheck,
+    TargetAdjustment,
     apply_limits_to_targets,
     clustered_order,
     cornish_fisher_var,
@@ -243,12 +247,148 @@ def _twr_index(daily: pd.DataFrame, live_nav: float) -> pd.Series | None:
     return index
 
 
+_BOOK_VERSION_KEY = "bifrost:risk:book-version"
+_ORDERS_VERSION_KEY = "bifrost:risk:orders-version"
+_BOOK_CACHE: dict[tuple, tuple[float, tuple[int, int], ScopeBook]] = {}
+_ORDERS_CACHE: dict[tuple, tuple[float, int, list[tuple[datetime, str, int]]]] = {}
+
+
+def _book_cache_seconds() -> float:
+    return float(getattr(settings, "BIFROST_RISK_BOOK_CACHE_SECONDS", 10))
+
+
+def _bump(key: str) -> None:
+    from django.core.cache import cache
+
+    try:
+        cache.incr(key)
+    except ValueError:  # not set yet
+        cache.set(key, 1, None)
+
+
+def book_changed(sender=None, instance=None, created: bool = True, **kwargs) -> None:
+    """Signal receiver: positions, cash, orders or portfolios changed; every process rebuilds what depends on them.
+
+    Connected (see :mod:`bifrost_web.risk.apps`) to new ledger entries (every fill, cash flow,
+    dividend and split of the trading core posts one, and the portfolio's positions and cash
+    with it), portfolio saves and deletes (household membership) and NAV snapshots (drawdown
+    and daily-loss bases): these drop the cached books. New orders only drop the cached order
+    times of the order-rate limits. This process's entries go at once (a check later in the same
+    transaction sees the write); the shared version is bumped when the transaction commits, and
+    a process that read the old state before then stored it under the old version.
+    """
+    model = sender._meta.model_name if sender is not None else ""
+    if model in ("order", "ledgerentry") and not created:
+        return
+    connection = transaction.get_connection()
+    if connection.in_atomic_block:  # until the transaction ends, this thread's checks bypass the shared entries
+        _uncommitted.block = connection.atomic_blocks[0]
+    if model == "order":
+        key, local = _ORDERS_VERSION_KEY, _ORDERS_CACHE
+    else:
+        key, local = _BOOK_VERSION_KEY, _BOOK_CACHE
+        if model == "portfoliosnapshot":
+            _NAV_CACHE.clear()
+    local.clear()
+
+    def after_commit() -> None:
+        _bump(key)
+        local.clear()
+        _uncommitted.block = None
+
+    transaction.on_commit(after_commit, robust=True)
+
+
+_uncommitted = threading.local()
+
+
+def _sees_uncommitted_writes() -> bool:
+    """Whether this thread wrote positions or orders in a transaction that is still open: its
+    checks must neither use the shared cached books (built without its writes) nor store books
+    built from state that may yet be rolled back. (A rolled-back transaction can leave the mark
+    on a reused ``atomic`` object: the next transaction through it then only skips the cache.)"""
+    block = getattr(_uncommitted, "block", None)
+    if block is None:
+        return False
+    connection = transaction.get_connection()
+    if any(open_block is block for open_block in connection.atomic_blocks):
+        return True
+    _uncommitted.block = None
+    return False
+
+
+def _state_versions() -> tuple[int, int, int]:
+    from django.core.cache import cache
+
+    got = cache.get_many([_LIMITS_VERSION_KEY, _BOOK_VERSION_KEY, _ORDERS_VERSION_KEY])
+    return got.get(_LIMITS_VERSION_KEY, 0), got.get(_BOOK_VERSION_KEY, 0), got.get(_ORDERS_VERSION_KEY, 0)
+
+
+def _recent_order_rows(portfolios: list[trading_models.Portfolio], now: datetime) -> list[tuple[datetime, str, int]]:
+    return list(trading_models.Order.objects.filter(
+        portfolio__in=portfolios, created_at__gte=now - _ORDER_RATE_LOOKBACK).values_list(
+        "created_at", "client_order_id", "portfolio_id"))
+
+
 def scope_book(*, portfolio: trading_models.Portfolio | None = None,
                household: trading_models.Household | None = None, limit_set: models.LimitSet | None = None,
                extra_symbols: tuple[str, ...] = (), now: datetime | None = None,
                exclude_order: str | None = None, cached: bool = False) -> ScopeBook:
-    """Build the :class:`RiskBook` of a portfolio or a household as it is now."""
+    """Build the :class:`RiskBook` of a portfolio or a household as it is now.
+
+    ``cached`` (the pre-trade path: orders and what-ifs) reuses the book built for the same
+    limit set, scope and New York day while nothing it depends on has changed: the versions
+    bumped by :func:`limits_changed` and :func:`book_changed` (kept in Django's cache, so with
+    Redis every process sees a change at once) must match, and an entry lives at most
+    ``BIFROST_RISK_BOOK_CACHE_SECONDS`` (default 10 s; market data has its own
+    ``BIFROST_RISK_CACHE_SECONDS``). The recent order times (order-rate limits) are cached apart,
+    against the orders version, so a new order does not rebuild the book. A write that bypasses
+    the ORM's signals (a queryset ``update`` of a portfolio's positions) is seen when the entry
+    expires.
+    """
+    import time
+
     now = now or timezone.now()
+    if not cached or _sees_uncommitted_writes():
+        return _build_scope_book(portfolio=portfolio, household=household, limit_set=limit_set,
+                                 extra_symbols=extra_symbols, now=now, exclude_order=exclude_order,
+                                 cached_history=cached)
+    limits_version, book_version, orders_version = _state_versions()
+    scope = (limit_set.pk if limit_set else None, portfolio.pk if portfolio else None,
+             household.pk if household else None, now.astimezone(NEW_YORK).date())
+    expires = time.monotonic() + min(_book_cache_seconds(), market._ttl())
+
+    def entry(extra: tuple[str, ...]) -> ScopeBook:
+        hit = _BOOK_CACHE.get((*scope, extra))
+        if hit is None or hit[1] != (limits_version, book_version) or hit[0] <= time.monotonic():
+            built = _build_scope_book(portfolio=portfolio, household=household, limit_set=limit_set,
+                                      extra_symbols=extra, now=now, exclude_order=None, with_orders=False)
+            hit = (expires, (limits_version, book_version), built)
+            _BOOK_CACHE[(*scope, extra)] = hit
+        return hit[2]
+
+    built = entry(())  # the book as held; an order in a held symbol (the usual case) needs nothing more
+    extra = tuple(s for s in extra_symbols if s not in built.model.prices and s not in built.model.no_history)
+    if extra:
+        built = entry(extra)
+    if limit_set is None or not any(r.kind == LimitKind.ORDER_RATE.value for r in limit_set.rules.all()):
+        return built
+    hit = _ORDERS_CACHE.get(scope)
+    if hit is None or hit[1] != orders_version or hit[0] <= time.monotonic():
+        hit = (expires, orders_version, _recent_order_rows(built.portfolios, now))
+        _ORDERS_CACHE[scope] = hit
+    since = now - _ORDER_RATE_LOOKBACK
+    book = copy.copy(built.book)  # the derived sums stay valid: only the order times differ
+    book.recent_orders = [ts for ts, cid, pid in hit[2] if ts >= since
+                          and not (cid == exclude_order and (portfolio is None or pid == portfolio.pk))]
+    return dataclasses.replace(built, book=book)
+
+
+def _build_scope_book(*, portfolio: trading_models.Portfolio | None, household: trading_models.Household | None,
+                      limit_set: models.LimitSet | None, extra_symbols: tuple[str, ...], now: datetime,
+                      exclude_order: str | None, with_orders: bool = True,
+                      cached_history: bool = True) -> ScopeBook:
+    cached = cached_history  # the pre-trade path reuses the daily NAV history (see _nav_index)
     portfolios = _scope_portfolios(portfolio, household)
     quantities: dict[str, float] = {}
     cash = 0.0
@@ -286,7 +426,8 @@ def scope_book(*, portfolio: trading_models.Portfolio | None = None,
                     window = int(rule.params.get("window_days", 21))
         trailing = nav * float(index.iloc[-(window + 1):].max()) / current
     recent: list[datetime] = []
-    if limit_set is not None and any(r.kind == LimitKind.ORDER_RATE.value for r in limit_set.rules.all()):
+    if with_orders and limit_set is not None and any(r.kind == LimitKind.ORDER_RATE.value
+                                                     for r in limit_set.rules.all()):
         qs = trading_models.Order.objects.filter(portfolio__in=portfolios, created_at__gte=now - _ORDER_RATE_LOOKBACK)
         if exclude_order:
             qs = qs.exclude(client_order_id=exclude_order, portfolio=portfolio) if portfolio else qs.exclude(
@@ -332,7 +473,10 @@ class WebRiskCheck:
         built = scope_book(portfolio=None if household else self.portfolio, household=household,
                            limit_set=self.limit_set, extra_symbols=(order.symbol,), now=context.now,
                            exclude_order=order.client_order_id, cached=True)
-        result = RiskLimitCheck(domain_limit_set(self.limit_set), built.book).check(order, context)
+        domain = getattr(self.limit_set, "_bifrost_domain", None)
+        if domain is None:  # kept on the cached limit-set row (see _active_limit_sets), rebuilt with it
+            domain = self.limit_set._bifrost_domain = domain_limit_set(self.limit_set)
+        result = RiskLimitCheck(domain, built.book).check(order, context)
         drawdown = [f for f in result.findings if f.severity is Decision.REJECT and f.rule in DRAWDOWN_KINDS]
         if drawdown:
             targets = [p.pk for p in built.portfolios]
@@ -468,6 +612,44 @@ def targets_adjust(*, user, portfolio_id: int, targets: dict[str, float], level:
     return {"weights": result.weights, "adjustments": list(result.adjustments), "scale": result.scale}
 
 
+class PortfolioTargetAdjuster:
+    """A portfolio's own limit set, as stored at call time, applied to a strategy's targets.
+
+    Registered as the risk service's target adjuster provider, so the persisted strategy
+    runner (``bifrost portfolio run-strategy``) caps weights, scales sectors and industries pro
+    rata and scales the whole vector to the exposure and VaR budgets before orders are made;
+    the order's own pre-trade check still follows. Sectors, industries and the covariance come
+    from the stored company data and bars (cached like the pre-trade path's). Each change is
+    logged here and on the strategy's log (``ctx.target_adjustments``).
+    """
+
+    def __init__(self, portfolio_id: int, *, level: str = "hard") -> None:
+        self.portfolio_id = portfolio_id
+        self.level = level
+
+    def __call__(self, weights: Mapping[str, float], *, nav: float, prices: Mapping[str, float]) -> TargetAdjustment:
+        limit_set = (models.LimitSet.objects.filter(portfolio_id=self.portfolio_id, active=True)
+                     .select_related("portfolio").prefetch_related("rules").first())
+        if limit_set is None or not limit_set.rules.all():
+            return TargetAdjustment(weights=dict(weights), adjustments=(), scale=1.0)
+        model = market.market_model(set(weights), lookback_days=limit_set.lookback_days)
+        result = apply_limits_to_targets(
+            weights, domain_limit_set(limit_set), nav=nav, prices={**model.prices, **prices}, sectors=model.sectors,
+            industries=model.industries, covariance=model.covariance,
+            covariance_symbols=tuple(model.returns.columns) if model.covariance is not None else (),
+            confidence=limit_set.confidence, horizon_days=limit_set.horizon_days, level=self.level)
+        for note in result.adjustments:
+            log.info("risk adjusted the strategy targets of portfolio %s: %s", self.portfolio_id, note)
+        return result
+
+
+def target_adjuster_provider(portfolio) -> PortfolioTargetAdjuster | None:
+    """The risk service's target adjuster for a portfolio with a limit set of its own, else ``None``."""
+    if not models.LimitSet.objects.filter(portfolio_id=portfolio.pk).exists():
+        return None
+    return PortfolioTargetAdjuster(portfolio.pk)
+
+
 # ------------------------------------------------------------------------------------------------
 # Alerts
 # ------------------------------------------------------------------------------------------------
@@ -490,6 +672,7 @@ def alert_raise(*, owner, rule: str, severity: str, message: str, dedup_key: str
             if _SEVERITY_RANK[severity] > _SEVERITY_RANK[existing.severity]:
                 existing.severity = severity
             existing.save(update_fields=["occurrences", "last_seen", "message", "numbers", "severity"])
+            _push_on_commit(existing, "bumped")
             return existing, False
         try:
             with transaction.atomic():
@@ -499,6 +682,7 @@ def alert_raise(*, owner, rule: str, severity: str, message: str, dedup_key: str
         except IntegrityError:  # another worker opened it first: bump that one
             continue
         transaction.on_commit(lambda pk=alert.pk: _deliver(pk))
+        _push_on_commit(alert, "raised")
         return alert, True
     raise RuntimeError(f"could not record alert {dedup_key}")  # pragma: no cover
 
@@ -560,7 +744,36 @@ def alert_acknowledge(*, user, alert_id: int) -> models.RiskAlert:
         alert.acknowledged_at = timezone.now()
         alert.acknowledged_by = user
         alert.save(update_fields=["acknowledged", "acknowledged_at", "acknowledged_by"])
+        _push_on_commit(alert, "acknowledged")
     return alert
+
+
+def alert_group(owner_id: int) -> str:
+    """The channel-layer group of one user's portal sockets (see :mod:`bifrost_web.risk.consumers`)."""
+    return f"risk-alerts.{owner_id}"
+
+
+def _push_on_commit(alert: models.RiskAlert, event: str) -> None:
+    # the payload is taken now (the row as this transaction leaves it) and sent only once it commits:
+    # a rolled-back raise is never shown. ``robust``: a channel layer that is down is logged, and
+    # neither the caller nor the other commit hooks (e-mail, webhook) fail with it.
+    owner_id, payload = alert.owner_id, alert_as_dict(alert)
+    transaction.on_commit(lambda: alert_push(owner_id=owner_id, event=event, alert=payload), robust=True)
+
+
+def alert_push(*, owner_id: int, event: str, alert: dict) -> None:
+    """Send an alert event (``raised``, ``bumped`` or ``acknowledged``) to the owner's open portal sockets.
+
+    Goes through the channel layer (Redis in production, so a Celery worker or another web
+    process reaches every socket; in-memory in the embedded default, the web process only).
+    """
+    from asgiref.sync import async_to_sync
+    from channels.layers import get_channel_layer
+
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    async_to_sync(layer.group_send)(alert_group(owner_id), {"type": "risk.alert", "event": event, "alert": alert})
 
 
 # ------------------------------------------------------------------------------------------------

@@ -69,7 +69,8 @@ class OrderListApi(APIView):
         params = {k: v for k, v in params.items() if v is not None}
         order = services.order_submit(user=request.user, portfolio_id=portfolio_id, request=OrderRequest(**params))
         existed = getattr(order, "duplicate", False)
-        return Response(schemas.OrderOut(order).data, status=status.HTTP_200_OK if existed else status.HTTP_201_CREATED)
+        return Response(schemas.order_payload(order, order.events.all()),
+                        status=status.HTTP_200_OK if existed else status.HTTP_201_CREATED)
 
 
 class OrderDetailApi(APIView):

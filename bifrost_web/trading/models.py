@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import models
 
 from bifrost.orders.types import EventKind, Liquidity, OrderStatus, OrderType, Side, TimeInForce
+from bifrost.portfolio.lots import LotMethod
 
 MONEY = {"max_digits": 24, "decimal_places": 6}
 QTY = {"max_digits": 24, "decimal_places": 6}
@@ -144,6 +145,11 @@ class Order(models.Model):
     venue_order_id = models.CharField(max_length=64, blank=True, default="")
     reject_reason = models.TextField(blank=True, default="")
     tag = models.CharField(max_length=64, blank=True, default="")
+    # Per-sale override of the portfolio's lot method for the lots this order's fills close
+    # (OrderRequest.lot_method / lot_ids): "" keeps the portfolio's method.
+    lot_method = models.CharField(max_length=8, blank=True, default="",
+                                  choices=[(m.value, m.value) for m in LotMethod])
+    lot_ids = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -152,7 +158,13 @@ class Order(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["portfolio", "client_order_id"], name="order_unique_client_id"),
         ]
-        indexes = [models.Index(fields=["portfolio", "status"]), models.Index(fields=["symbol"])]
+        indexes = [
+            models.Index(fields=["portfolio", "status"]), models.Index(fields=["symbol"]),
+            # the open orders that every pre-trade check sums per side and symbol (reserved cash,
+            # shares promised to sells): read in index order, without touching closed orders
+            models.Index(fields=["portfolio", "side", "symbol"], name="order_open_by_side_symbol",
+                         condition=models.Q(status__in=["new", "accepted", "partially_filled"])),
+        ]
 
     def __str__(self) -> str:
         return f"{self.client_order_id} {self.side} {self.quantity} {self.symbol} ({self.status})"

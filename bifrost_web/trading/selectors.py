@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from django.db import connection
 from django.db.models import QuerySet
 
 from bifrost.core.errors import NotFoundError
+from bifrost_web.rows import RowReader
 from bifrost_web.trading import models
+
+_PORTFOLIO = RowReader(models.Portfolio)
 
 
 def portfolios_for(*, user) -> QuerySet[models.Portfolio]:
@@ -14,9 +18,17 @@ def portfolios_for(*, user) -> QuerySet[models.Portfolio]:
 
 def portfolio_get(*, user, portfolio_id: int) -> models.Portfolio:
     """The user's portfolio; another user's portfolio is reported as not found (no leak)."""
-    portfolio = models.Portfolio.objects.filter(owner=user, pk=portfolio_id).first()
-    if portfolio is None:
+    try:
+        portfolio_id = int(portfolio_id)
+    except (TypeError, ValueError):
+        raise NotFoundError(f"portfolio {portfolio_id} not found") from None
+    with connection.cursor() as cursor:  # hand-written: every trading request starts here
+        cursor.execute(f"SELECT {_PORTFOLIO.columns()} FROM {_PORTFOLIO.table} WHERE id = %s AND owner_id = %s",
+                       [portfolio_id, user.pk])
+        row = cursor.fetchone()
+    if row is None:
         raise NotFoundError(f"portfolio {portfolio_id} not found")
+    portfolio = _PORTFOLIO.instance(row)
     portfolio.owner = user  # the filter proved it; spares a query wherever the owner is read
     return portfolio
 

@@ -24,7 +24,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Sum
+from django.db.models.signals import post_save
 
 from bifrost.core.calendars import get_calendar
 from bifrost.core.errors import (
@@ -54,6 +54,7 @@ from bifrost.portfolio import (
 )
 from bifrost_web.marketdata import models as md_models
 from bifrost_web.marketdata import storage
+from bifrost_web.rows import RowReader
 from bifrost_web.trading import models, pretrade_hooks, selectors
 
 CASH_EVENTS = {"deposit": Deposit, "withdrawal": Withdrawal, "fee": Fee, "interest": Interest}
@@ -234,6 +235,8 @@ def _cash_and_positions(portfolio: models.Portfolio) -> tuple[Decimal, dict[str,
 
 
 _MARKET_CACHE_SECONDS = 5
+_LOCAL_FACTS_SECONDS = 1.0
+_local_facts: dict[str, tuple[float, tuple[str, Decimal | None] | None]] = {}
 
 
 def _instrument_facts(symbol: str) -> tuple[str, Decimal | None] | None:
@@ -241,23 +244,32 @@ def _instrument_facts(symbol: str) -> tuple[str, Decimal | None] | None:
 
     The last close moves only when bars are ingested, and pre-trade checks use it for
     price bands and cash estimates, so a few seconds of staleness is harmless and saves
-    three queries on every order.
+    three queries on every order. Each process also keeps what it read for a second, so
+    a burst of orders does not ask the shared cache each time.
     """
+    import time
+
     from django.core.cache import cache
 
+    now = time.monotonic()
+    local = _local_facts.get(symbol)
+    if local is not None and local[0] > now:
+        return local[1]
     key = f"bifrost:instrument-facts:{symbol}"
     facts = cache.get(key)
     if facts is None:
         instrument = md_models.Instrument.objects.filter(symbol=symbol).values("id", "calendar").first()
-        if instrument is None:
-            return None
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT close FROM marketdata_bar WHERE instrument_id = %s AND timeframe IN ('1m', '1d') "
-                "ORDER BY ts DESC LIMIT 1", [instrument["id"]])
-            row = cursor.fetchone()
-        facts = (instrument["calendar"], decimal_from_float(row[0]) if row else None)
-        cache.set(key, facts, _MARKET_CACHE_SECONDS)
+        if instrument is not None:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT close FROM marketdata_bar WHERE instrument_id = %s AND timeframe IN ('1m', '1d') "
+                    "ORDER BY ts DESC LIMIT 1", [instrument["id"]])
+                row = cursor.fetchone()
+            facts = (instrument["calendar"], decimal_from_float(row[0]) if row else None)
+            cache.set(key, facts, _MARKET_CACHE_SECONDS)
+    if len(_local_facts) > 50_000:
+        _local_facts.clear()
+    _local_facts[symbol] = (now + _LOCAL_FACTS_SECONDS, facts)
     return facts
 
 
@@ -273,68 +285,93 @@ class _KnownSymbols:
         return isinstance(symbol, str) and _instrument_facts(symbol) is not None
 
 
+_session_states: dict[str, tuple[datetime, tuple[bool, datetime | None, datetime | None]]] = {}
+
+
 def _session_state(calendar_name: str, now: datetime) -> tuple[bool, datetime | None, datetime | None]:
+    """(market open, session close if open, next open if closed) at ``now``'s minute.
+
+    The answer only changes from one minute to the next, so each process keeps the last
+    minute's answer per calendar: every order in that minute skips the calendar lookups.
+    """
+    minute = now.replace(second=0, microsecond=0)
+    hit = _session_states.get(calendar_name)
+    if hit is not None and hit[0] == minute:
+        return hit[1]
     calendar = get_calendar(calendar_name)
     import pandas as pd
 
-    ts = pd.Timestamp(now)
-    market_open = bool(calendar.is_open_on_minute(ts.floor("min"), ignore_breaks=True))
+    ts = pd.Timestamp(minute)
+    market_open = bool(calendar.is_open_on_minute(ts, ignore_breaks=True))
     session_close = None
     if market_open:
-        session_close = calendar.session_close(calendar.minute_to_session(ts.floor("min"))).to_pydatetime()
-    next_open = calendar.next_open(ts.floor("min")).to_pydatetime() if not market_open else None
-    return market_open, session_close, next_open
+        session_close = calendar.session_close(calendar.minute_to_session(ts)).to_pydatetime()
+    next_open = calendar.next_open(ts).to_pydatetime() if not market_open else None
+    state = (market_open, session_close, next_open)
+    _session_states[calendar_name] = (minute, state)
+    return state
 
 
-def _reserved_cash(portfolio: models.Portfolio, *, excluding: str) -> Decimal:
-    """Cash committed to open buy orders (other than ``excluding``, the order being checked):
-    limit orders at their limit, others at the last price. One query, grouped by symbol."""
-    from django.db.models import Case, DecimalField, ExpressionWrapper, F, When
+def _decimal(value) -> Decimal:
+    if value is None:
+        return Decimal(0)
+    return value if isinstance(value, Decimal) else Decimal(str(value))
 
-    leaves = ExpressionWrapper(F("quantity") - F("filled_quantity"), output_field=DecimalField(max_digits=24,
-                                                                                                decimal_places=6))
-    money = DecimalField(max_digits=40, decimal_places=12)
-    rows = (portfolio.orders.filter(status__in=OPEN_STATUSES, side=Side.BUY.value).exclude(client_order_id=excluding)
-            .values("symbol")
-            .annotate(at_limit=Sum(Case(When(limit_price__isnull=False, then=leaves * F("limit_price")),
-                                        output_field=money)),
-                      at_market=Sum(Case(When(limit_price__isnull=True, then=leaves), output_field=money))))
+
+# The open orders of a portfolio other than the one being checked, summed per symbol and side,
+# and whether the global kill switch is on: one round trip for the facts every order needs.
+_OPEN_ORDERS_SQL = (
+    "SELECT h.halted, o.symbol, o.side, o.at_limit, o.at_market, o.leaves FROM "
+    "(SELECT EXISTS (SELECT 1 FROM trading_tradinghalt WHERE active) AS halted) h LEFT JOIN "
+    "(SELECT symbol, side, "
+    "SUM(CASE WHEN limit_price IS NOT NULL THEN (quantity - filled_quantity) * limit_price ELSE 0 END) AS at_limit, "
+    "SUM(CASE WHEN limit_price IS NULL THEN quantity - filled_quantity ELSE 0 END) AS at_market, "
+    "SUM(quantity - filled_quantity) AS leaves "
+    "FROM trading_order WHERE portfolio_id = %s AND status IN (%s, %s, %s) AND client_order_id <> %s "
+    "GROUP BY side, symbol) o ON 1 = 1")
+
+
+def _open_orders(portfolio: models.Portfolio, *, excluding: str) -> tuple[bool, Decimal, dict[str, Decimal]]:
+    """(global halt on, cash reserved by open buys, shares promised to open sells by symbol).
+
+    Open buys reserve cash at their limit price, or at the last price when they have none.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(_OPEN_ORDERS_SQL, [portfolio.pk, *OPEN_STATUSES, excluding])
+        rows = cursor.fetchall()
+    halted = bool(rows[0][0]) if rows else False
     reserved = Decimal(0)
-    for row in rows:
-        reserved += Decimal(row["at_limit"] or 0)
-        if row["at_market"]:
-            price = _last_price(row["symbol"])
-            if price is not None:
-                reserved += row["at_market"] * price
-    return reserved
-
-
-def _committed_sells(portfolio: models.Portfolio, *, excluding: str) -> dict[str, Decimal]:
-    from django.db.models import DecimalField, ExpressionWrapper, F
-
-    leaves = ExpressionWrapper(F("quantity") - F("filled_quantity"),
-                               output_field=DecimalField(max_digits=24, decimal_places=6))
-    rows = (portfolio.orders.filter(status__in=OPEN_STATUSES, side=Side.SELL.value).exclude(client_order_id=excluding)
-            .values("symbol").annotate(q=Sum(leaves)))
-    return {row["symbol"]: row["q"] for row in rows}
+    sells: dict[str, Decimal] = {}
+    for _halted, symbol, side, at_limit, at_market, leaves in rows:
+        if symbol is None:
+            continue
+        if side == Side.BUY.value:
+            reserved += _decimal(at_limit)
+            if at_market:
+                price = _last_price(symbol)
+                if price is not None:
+                    reserved += _decimal(at_market) * price
+        else:
+            sells[symbol] = _decimal(leaves)
+    return halted, reserved, sells
 
 
 def pretrade_context(*, portfolio: models.Portfolio, request: OrderRequest, now: datetime) -> PreTradeContext:
     cash, positions = _cash_and_positions(portfolio)
+    halted, reserved, committed_sells = _open_orders(portfolio, excluding=request.client_order_id)
     if request.side is Side.SELL:  # shares already promised to open sells are not available again
-        for symbol, quantity in _committed_sells(portfolio, excluding=request.client_order_id).items():
+        for symbol, quantity in committed_sells.items():
             positions[symbol] = positions.get(symbol, Decimal(0)) - quantity
-    reserved = _reserved_cash(portfolio, excluding=request.client_order_id)
     facts = _instrument_facts(request.symbol)
     calendar = facts[0] if facts else "XNYS"
     market_open, session_close, next_open = _session_state(calendar, now)
-    last = _last_price(request.symbol)
+    last = facts[1] if facts else None
     return PreTradeContext(
         portfolio_id=str(portfolio.pk), now=now,
         account_type=AccountType.MARGIN if portfolio.account_type == "margin" else AccountType.CASH,
         cash=cash - reserved, positions=positions, last_prices={request.symbol: last} if last is not None else {},
         known_symbols=_KnownSymbols(), market_open=market_open, session_close=session_close, next_open=next_open,
-        kill_switch_active=portfolio.kill_switch, global_kill_switch_active=selectors.global_halt() is not None,
+        kill_switch_active=portfolio.kill_switch, global_kill_switch_active=halted,
     )
 
 
@@ -350,7 +387,7 @@ def _request_from_row(row: models.Order) -> OrderRequest:
         order_type=row.order_type, time_in_force=row.time_in_force, limit_price=row.limit_price,
         stop_price=row.stop_price, trail_amount=row.trail_amount, trail_percent=row.trail_percent,
         parent_id=row.parent.client_order_id if row.parent_id else None, oco_group=row.oco_group or None,
-        tag=row.tag,
+        tag=row.tag, lot_method=row.lot_method or None, lot_ids=tuple(row.lot_ids or ()),
     )
 
 
@@ -387,6 +424,7 @@ def order_submit(*, user, portfolio_id: int, request: OrderRequest, clock: Clock
                 time_in_force=request.time_in_force.value, limit_price=request.limit_price,
                 stop_price=request.stop_price, trail_amount=request.trail_amount, trail_percent=request.trail_percent,
                 oco_group=request.oco_group or "", tag=request.tag, venue=portfolio.broker,
+                lot_method=request.lot_method.value if request.lot_method else "", lot_ids=list(request.lot_ids),
                 status=OrderStatus.NEW.value)
             _record_event(row, EventKind.SUBMITTED, now)
     except IntegrityError:  # the client id exists: a retry of the same order, or a conflicting reuse
@@ -429,6 +467,24 @@ def _findings(check) -> list[dict]:
              "numbers": {k: str(v) for k, v in f.numbers.items()}} for f in check.findings]
 
 
+_ORDER_ROWS = RowReader(models.Order)
+_EVENT_ROWS = RowReader(models.OrderEventRecord)
+
+
+def _order_commit_mode() -> None:
+    """With ``BIFROST_ORDER_COMMIT=fast`` on PostgreSQL, the order-entry transaction commits
+    asynchronously (``synchronous_commit off``): visible to every reader at once, flushed to
+    disk by the WAL writer within about 0.6 s. An application crash loses nothing; a
+    PostgreSQL crash can lose that last fraction of a second of acknowledged orders (a suffix
+    of the log, so the audit chain stays intact), which broker reconciliation repairs for live
+    orders. ``durable``, the default, waits for the disk like every other transaction."""
+    from django.conf import settings
+
+    if connection.vendor == "postgresql" and settings.BIFROST_ORDER_COMMIT == "fast":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO off")
+
+
 def _paper_submit(portfolio: models.Portfolio, request: OrderRequest, now: datetime,
                   pretrade: PreTradeChain | None) -> models.Order:
     """Check, accept and store a paper order: one transaction, one round trip per table."""
@@ -452,18 +508,25 @@ def _paper_submit(portfolio: models.Portfolio, request: OrderRequest, now: datet
             events.append(models.OrderEventRecord(kind=EventKind.ACCEPTED.value, ts_event=now,
                                                   reason="pre-trade warnings",
                                                   details={"warnings": [f.message for f in check.findings]}))
+    row = models.Order(
+        portfolio=portfolio, client_order_id=request.client_order_id, symbol=request.symbol,
+        side=request.side.value, quantity=request.quantity, order_type=request.order_type.value,
+        time_in_force=request.time_in_force.value, limit_price=request.limit_price,
+        stop_price=request.stop_price, trail_amount=request.trail_amount, trail_percent=request.trail_percent,
+        oco_group=request.oco_group or "", tag=request.tag, venue=portfolio.broker, status=status.value,
+        lot_method=request.lot_method.value if request.lot_method else "", lot_ids=list(request.lot_ids),
+        reject_reason=reason, venue_order_id=venue_order_id)
     try:
-        with transaction.atomic():  # persisted before it is acknowledged
-            row = models.Order.objects.create(
-                portfolio=portfolio, client_order_id=request.client_order_id, symbol=request.symbol,
-                side=request.side.value, quantity=request.quantity, order_type=request.order_type.value,
-                time_in_force=request.time_in_force.value, limit_price=request.limit_price,
-                stop_price=request.stop_price, trail_amount=request.trail_amount, trail_percent=request.trail_percent,
-                oco_group=request.oco_group or "", tag=request.tag, venue=portfolio.broker, status=status.value,
-                reject_reason=reason, venue_order_id=venue_order_id)
+        # persisted before it is acknowledged: the order, its events, then what listens to the
+        # order's creation (the audit trail appends under a lock, so it goes last, before commit)
+        with transaction.atomic():
+            _order_commit_mode()
+            _ORDER_ROWS.insert([row])
             for event in events:
                 event.order = row
-            models.OrderEventRecord.objects.bulk_create(events)
+            _EVENT_ROWS.insert(events)
+            post_save.send(sender=models.Order, instance=row, created=True, update_fields=None, raw=False,
+                           using=row._state.db)
     except IntegrityError:  # the client id exists: a retry of the same order, or a conflicting reuse
         row = portfolio.orders.get(client_order_id=request.client_order_id)
         if not _same_order(row, request):
@@ -614,7 +677,7 @@ def _store_venue_event(portfolio: models.Portfolio, row: models.Order, event: Or
             return 0, 0  # already stored by an earlier run
         models.Portfolio.objects.select_for_update().filter(pk=portfolio.pk).first()
         ledger = ledger_for(portfolio)
-        entry = ledger.post(fill)
+        entry = ledger.post(fill, lot_method=row.lot_method or None, lot_ids=tuple(row.lot_ids or ()))
         fill_row = models.Fill.objects.create(
             portfolio=portfolio, order=row, fill_id=fill.fill_id, symbol=fill.symbol, side=fill.side.value,
             quantity=fill.quantity, price=fill.price, commission=fill.commission, fees=fill.fees,

@@ -32,7 +32,7 @@ from bifrost.marketdata.types import Timeframe
 from bifrost.orders.types import OrderRequest
 from bifrost.trading.runner import BarEvent
 from bifrost_web.marketdata import selectors as md_selectors
-from bifrost_web.trading import selectors, services
+from bifrost_web.trading import pretrade_hooks, selectors, services
 
 __all__ = ["PortfolioBroker", "StoredBarSource", "strategy_session"]
 
@@ -202,9 +202,14 @@ class StoredBarSource:
 
 def strategy_session(*, user, portfolio_id: int, strategy: Strategy, symbols: Iterable[str],
                      timeframe: Timeframe | str = Timeframe.D1, history_bars: int = 300,
-                     clock: Clock | None = None) -> tuple[LiveSession, StoredBarSource]:
+                     clock: Clock | None = None, adjust_targets: bool = True) -> tuple[LiveSession, StoredBarSource]:
     """A live session of ``strategy`` on a stored portfolio, warmed up on the last
     ``history_bars`` closed bars of each symbol, and the source of the bars that follow.
+
+    With ``adjust_targets`` (the default) the services' target adjusters for the portfolio
+    (the risk service's, when the portfolio has a limit set) adjust the strategy's targets
+    (``ctx.rebalance``, ``ctx.order_target_percent``, ``ctx.order_target_value``) before its
+    orders are made; the changes are on ``session.context.target_adjustments`` and its log.
 
     Raises
     ------
@@ -232,7 +237,9 @@ def strategy_session(*, user, portfolio_id: int, strategy: Strategy, symbols: It
             raise InvalidInput(f"no closed {timeframe.value} bars of {symbol} stored to warm the strategy up on")
         history[symbol] = closed
     broker = PortfolioBroker(user=user, portfolio_id=portfolio_id, clock=clock, tag=strategy.name or "strategy")
-    session = LiveSession(strategy, broker=broker, clock=clock, history=history, timeframe=timeframe)
+    adjuster = pretrade_hooks.target_adjuster_for(broker.portfolio) if adjust_targets else None
+    session = LiveSession(strategy, broker=broker, clock=clock, history=history, timeframe=timeframe,
+                          target_adjuster=adjuster)
     source = StoredBarSource(symbols, timeframe, after={s: f.index[-1] for s, f in history.items()}, clock=clock)
     return session, source
 

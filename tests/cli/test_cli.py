@@ -215,3 +215,40 @@ def test_import_trades_example_file_books_lots_and_is_idempotent(tmp_path):
     assert [lot.lot_id for lot in ledger.open_lots("AAPL")] == ["T-1001", "T-1002"]
     assert ledger.position("TSLA").quantity == 0
     ledger.reconcile()
+
+
+def test_order_submit_lot_method_override_is_stored_and_relieves_lifo(daily_bars, monkeypatch):
+    from datetime import UTC, datetime
+
+    from django.contrib.auth import get_user_model
+
+    from bifrost.core.time import SimulatedClock
+    from bifrost_web.marketdata import services as md_services
+    from bifrost_web.trading import models, reports
+    from bifrost_web.trading import services as tr_services
+
+    get_user_model().objects.create_user("trader", password="pw-trader-12345")
+    md_services.bars_ingest(symbol="ACME", timeframe="1d", bars=daily_bars, source="test")
+    env = {"BIFROST_USER": "trader", "COLUMNS": "200"}
+    # a margin account: the deposit is stamped now, after these 2024 trades, which a cash account
+    # would rightly call free riding
+    runner.invoke(app, ["portfolio", "create", "main", "--account-type", "margin"], env=env)
+    runner.invoke(app, ["portfolio", "deposit", "main", "100000"], env=env)
+    for day, cid in ((2, "b1"), (8, "b2")):
+        monkeypatch.setattr(tr_services, "WallClock", lambda d=day: SimulatedClock(datetime(2024, 1, d, 15, tzinfo=UTC)))
+        runner.invoke(app, ["order", "submit", "main", "buy", "10", "ACME", "--tif", "gtc", "--client-order-id", cid],
+                      env=env)
+        runner.invoke(app, ["portfolio", "paper-process", "main"], env=env)
+    monkeypatch.setattr(tr_services, "WallClock", lambda: SimulatedClock(datetime(2024, 1, 16, 15, tzinfo=UTC)))
+    sold = runner.invoke(app, ["order", "submit", "main", "sell", "10", "ACME", "--tif", "gtc", "--client-order-id",
+                               "s1", "--lot-method", "lifo"], env=env)
+    runner.invoke(app, ["portfolio", "paper-process", "main"], env=env)
+    bad = runner.invoke(app, ["order", "submit", "main", "sell", "1", "ACME", "--lot-method", "cheapest"], env=env)
+
+    portfolio = models.Portfolio.objects.get(name="main")
+    first_fill = models.Fill.objects.get(order__client_order_id="b1").fill_id
+    left = reports.lots_report(portfolio)["lots"]
+    assert sold.exit_code == 0, sold.output
+    assert models.Order.objects.get(client_order_id="s1").lot_method == "lifo"
+    assert len(left) == 1 and first_fill in left[0]["lot_id"]  # LIFO sold the later lot
+    assert bad.exit_code == 2 and "cheapest" in bad.output

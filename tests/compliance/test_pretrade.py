@@ -133,3 +133,53 @@ def test_per_sale_lot_method_override_changes_the_wash_preview():
     hifo = WashSaleCheck(trades=trades, account="A", lot_method="hifo").check(_sell(10, 15), _context("2024-03-01"))
     assert fifo.decision is Decision.ACCEPT
     assert hifo.decision is Decision.WARN and hifo.findings[0].numbers["disallowed"] == D("50.00")
+
+
+def _sell_with(quantity, price, **override):
+    return OrderRequest(client_order_id="o1", symbol="X", side="sell", quantity=D(quantity), order_type="limit",
+                        limit_price=D(price), **override)
+
+
+def test_wash_sale_preview_follows_the_orders_lot_override():
+    # B1 10 @ 100 (long ago), B2 10 @ 80 (10 days ago). Selling 10 at 90: FIFO relieves B1 at a $100 loss, which
+    # B2 replaces (all $100 disallowed); LIFO, or naming B2, sells B2 at a $100 gain: no wash sale.
+    trades = [trade("B1", "2023-06-01", "buy", 10, 100), trade("B2", "2024-02-20", "buy", 10, 80)]
+    check = WashSaleCheck(trades=trades, account="A")
+    context = _context("2024-03-01")
+    fifo = check.check(_sell_with(10, 90), context)
+    assert fifo.decision is Decision.WARN and fifo.findings[0].numbers["disallowed"] == D("100.00")
+    assert check.check(_sell_with(10, 90, lot_method="lifo"), context).decision is Decision.ACCEPT
+    assert check.check(_sell_with(10, 90, lot_ids=("B2",)), context).decision is Decision.ACCEPT
+    named = check.check(_sell_with(10, 90, lot_ids=("B1",)), context)
+    assert named.findings[0].numbers["disallowed"] == D("100.00")
+
+
+def test_wash_sale_preview_named_lot_short_of_the_order_takes_the_rest_by_method():
+    # Naming B2 (10) for a sale of 15 relieves B2 (a gain), then 5 of B1 by the account's FIFO: a loss of
+    # 5 x $10 = $50. B2 is part of the sale, so B3 (5 bought 5 days ago) is the replacement: $50 disallowed.
+    trades = [trade("B1", "2023-06-01", "buy", 10, 100), trade("B2", "2024-02-20", "buy", 10, 80),
+              trade("B3", "2024-02-25", "buy", 5, 85)]
+    check = WashSaleCheck(trades=trades, account="A")
+    result = check.check(_sell_with(15, 90, lot_ids=("B2",)), _context("2024-03-01"))
+    assert result.findings[0].numbers["disallowed"] == D("50.00")
+
+
+def test_short_sale_after_cover_at_a_loss_warns_with_amount():
+    # Short 100 at $50, covered at $55 ten days ago: a $500 loss. Shorting 100 again at $54 would replace it
+    # (§1091(e)): all $500 disallowed.
+    trades = [trade("SS1", "2024-02-20", "sell_short", 100, 50), trade("BC1", "2024-02-20", "buy_to_cover", 100, 55,
+                                                                        clock="16:30")]
+    check = WashSaleCheck(trades=trades, account="A")
+    result = check.check(_sell(100, 54), _context("2024-03-01"))
+    assert result.findings[0].numbers["disallowed"] == D("500.00")
+    assert result.messages[0].startswith("this short sale of 100 X would be a wash sale and disallow $500.00")
+
+
+def test_cover_at_a_loss_with_another_open_short_warns():
+    # SS0 (100 at $52) and SS1 (100 at $50) are open; covering 100 at $55 relieves SS0 first (FIFO) at a $300 loss,
+    # which SS1, shorted 5 days ago and still open, replaces.
+    trades = [trade("SS0", "2024-02-20", "sell_short", 100, 52), trade("SS1", "2024-02-25", "sell_short", 100, 50)]
+    check = WashSaleCheck(trades=trades, account="A")
+    result = check.check(_sell(100, 55, side="buy"), _context("2024-03-01"))
+    assert result.findings[0].numbers["disallowed"] == D("300.00")
+    assert "to cover 100 X short" in result.messages[0] and "SS1" in result.messages[0]

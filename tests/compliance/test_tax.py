@@ -290,3 +290,145 @@ def test_earlier_purchase_still_held_is_replacement_then_chains():
     result = compute_tax_lots(trades)
     assert [d.wash_disallowed for d in result.disposals] == [D(20), D(40)]
     assert result.open_lots[0].basis == D(120)
+
+
+# -- splits between a loss sale and its replacement ------------------------------------------
+# Pub. 550 ("Stock splits"): a split spreads the old basis over the new shares; §1091(a) disallows the loss
+# to the extent of the shares replaced, so the replacement is counted in shares of the sale date.
+# Expected values are worked by hand below (independent computation, exact to the cent).
+
+def test_split_between_loss_sale_and_buyback_washes_all_original_shares():
+    # 100 X cost $1,000 sold for $800 (loss $200); 2-for-1 split; 200 new shares bought for $820 = 100 old shares:
+    # the whole $200 is disallowed and spread over the 200 new shares: basis $820 + $200 = $1,020.
+    trades = [trade("B1", "2024-01-02", "buy", 100, 10), trade("S1", "2024-03-01", "sell", 100, 8),
+              trade("R1", "2024-03-15", "buy", 200, "4.10")]
+    result = compute_tax_lots(trades, splits=[SplitAction(symbol="X", ts=at("2024-03-08"), ratio=D(2))])
+    (disposal,) = result.disposals
+    (wash,) = result.wash_sales
+    (lot,) = result.open_lots
+    assert disposal.wash_disallowed == D(200) and disposal.gain == 0
+    assert (wash.shares, wash.replacement_shares) == (D(100), D(200))
+    assert (lot.quantity, lot.basis, lot.wash_adjustment) == (D(200), D(1020), D(200))
+    # Tacking: B1 was held 59 days (2 January to 1 March), so R1's holding period starts 59 days before 15 March.
+    assert lot.holding_acquired == date(2024, 1, 16)
+
+
+def test_split_between_loss_sale_and_partial_buyback_washes_half():
+    # Same sale; only 100 new shares (= 50 old) bought for $410: $200 x 50/100 = $100 disallowed, $100 allowed;
+    # the 100 new shares carry it: $410 + $100 = $510.
+    trades = [trade("B1", "2024-01-02", "buy", 100, 10), trade("S1", "2024-03-01", "sell", 100, 8),
+              trade("R1", "2024-03-15", "buy", 100, "4.10")]
+    result = compute_tax_lots(trades, splits=[SplitAction(symbol="X", ts=at("2024-03-08"), ratio=D(2))])
+    (disposal,) = result.disposals
+    (lot,) = result.open_lots
+    assert disposal.wash_disallowed == D(100) and disposal.gain == D(-100)
+    assert result.wash_sales[0].shares == D(50)
+    assert (lot.quantity, lot.basis) == (D(100), D(510))
+
+
+def test_split_between_replacement_purchase_and_loss_sale_counts_new_shares():
+    # 100 X at $10 (B1) and, 30 days before the sale, 50 X at $9 (R1); 2-for-1 split; B1's 200 shares sold for
+    # $800 (loss $200). R1 is now 100 shares, replacing 100 of the 200 sold: $100 disallowed, R1 basis $450 + $100.
+    trades = [trade("B1", "2024-01-02", "buy", 100, 10), trade("R1", "2024-01-31", "buy", 50, 9),
+              trade("S1", "2024-03-01", "sell", 200, 4, lot_id="B1")]
+    result = compute_tax_lots(trades, splits=[SplitAction(symbol="X", ts=at("2024-02-15"), ratio=D(2))])
+    (disposal,) = result.disposals
+    (lot,) = result.open_lots
+    assert disposal.wash_disallowed == D(100) and disposal.gain == D(-100)
+    assert (lot.quantity, lot.basis) == (D(100), D(550))
+
+
+def test_split_after_both_trades_does_not_change_the_match():
+    # The split comes after the buy-back: 100 old shares replace 100 old shares, as with no split.
+    trades = [trade("B1", "2024-01-02", "buy", 100, 10), trade("S1", "2024-03-01", "sell", 100, 8),
+              trade("R1", "2024-03-15", "buy", 100, 8)]
+    result = compute_tax_lots(trades, splits=[SplitAction(symbol="X", ts=at("2024-04-01"), ratio=D(2))])
+    (lot,) = result.open_lots
+    assert result.disposals[0].wash_disallowed == D(200)
+    assert (lot.quantity, lot.basis) == (D(200), D(1000))
+
+
+# -- wash sales on short sales (IRC §1091(e), Treas. Reg. §1.1091-1(g), Pub. 550 "Short sales") --------------
+# A loss on closing a short sale is disallowed if, within 30 days before or after the closing, substantially
+# identical stock is sold or another short sale of it is entered into. Expected values worked by hand.
+
+def test_short_cover_loss_washed_by_later_short_sale_moves_to_new_short():
+    # Short 100 at $50 ($5,000), covered at $55 ($5,500): loss $500. Shorted again 10 days later at $54 ($5,400):
+    # the loss is disallowed and taken from the new short's proceeds ($4,900). Covered after the window at $50:
+    # $4,900 - $5,000 = -$100, the economic result of both trades (-$500 + $400).
+    trades = [trade("SS1", "2024-03-01", "sell_short", 100, 50), trade("BC1", "2024-03-11", "buy_to_cover", 100, 55),
+              trade("SS2", "2024-03-21", "sell_short", 100, 54), trade("BC2", "2024-06-03", "buy_to_cover", 100, 50)]
+    result = compute_tax_lots(trades)
+    first, second = result.disposals
+    assert first.wash_disallowed == D(500) and first.gain == 0 and first.code == "W"
+    assert second.lot_id == "SS2/w1" and second.proceeds == D(4900) and second.gain == D(-100)
+    (wash,) = result.wash_sales
+    assert wash.short_sale and wash.replacement_trade_id == "SS2" and wash.tacked_days == 0
+
+
+def test_short_cover_loss_washed_by_earlier_open_short_sale():
+    # SS0 (100 at $52) is still open when SS1 is covered at a $500 loss 19 days later: SS0 replaces it.
+    trades = [trade("SS0", "2024-02-20", "sell_short", 100, 52), trade("SS1", "2024-03-01", "sell_short", 100, 50),
+              trade("BC1", "2024-03-10", "buy_to_cover", 100, 55, lot_id="SS1")]
+    result = compute_tax_lots(trades)
+    (open_short,) = result.open_lots
+    assert result.disposals[0].wash_disallowed == D(500)
+    assert open_short.short and (open_short.basis, open_short.wash_adjustment) == (D(4700), D(500))
+
+
+def test_short_cover_loss_partly_replaced():
+    # Only 40 shares shorted again: 40% of the $500 loss ($200) is disallowed; the 40-share short's proceeds
+    # $2,160 become $1,960.
+    trades = [trade("SS1", "2024-03-01", "sell_short", 100, 50), trade("BC1", "2024-03-11", "buy_to_cover", 100, 55),
+              trade("SS2", "2024-03-21", "sell_short", 40, 54)]
+    result = compute_tax_lots(trades)
+    (lot,) = result.open_lots
+    assert result.disposals[0].wash_disallowed == D(200) and result.disposals[0].gain == D(-300)
+    assert lot.basis == D(1960)
+
+
+@pytest.mark.parametrize("sale_day", ["2024-02-28", "2024-03-15"])
+def test_short_cover_loss_washed_by_sale_of_identical_stock(sale_day):
+    # Long 100 X at $40 in account L; short 100 at $50 in A covered at $55 (loss $500). L sells its 100 at $56
+    # within 30 days (before or after the cover): the loss is disallowed and joins the basis of the shares L sold,
+    # $4,000 + $500, so L's gain is $5,600 - $4,500 = $1,100.
+    trades = [trade("B1", "2024-01-02", "buy", 100, 40, account="L"),
+              trade("SS1", "2024-02-20", "sell_short", 100, 50),
+              trade("L1", sale_day, "sell", 100, 56, account="L"),
+              trade("BC1", "2024-03-11", "buy_to_cover", 100, 55)]
+    result = compute_tax_lots(trades)
+    cover = next(d for d in result.disposals if d.closing_id == "BC1")
+    sale = next(d for d in result.disposals if d.closing_id == "L1")
+    assert cover.wash_disallowed == D(500) and cover.gain == 0
+    assert (sale.basis, sale.gain) == (D(4500), D(1100))
+    assert sum(d.gain for d in result.disposals) == D(1100)  # = -$500 + $1,600: nothing lost
+
+
+def test_short_cover_at_a_gain_never_washes():
+    trades = [trade("SS1", "2024-03-01", "sell_short", 100, 50), trade("BC1", "2024-03-11", "buy_to_cover", 100, 45),
+              trade("SS2", "2024-03-21", "sell_short", 100, 46)]
+    result = compute_tax_lots(trades)
+    assert result.wash_sales == () and result.disposals[0].gain == D(500)
+
+
+def test_short_cover_loss_outside_window_is_allowed():
+    trades = [trade("SS1", "2024-03-01", "sell_short", 100, 50), trade("BC1", "2024-03-11", "buy_to_cover", 100, 55),
+              trade("SS2", "2024-04-11", "sell_short", 100, 54)]  # 31 days after the cover
+    result = compute_tax_lots(trades)
+    assert result.disposals[0].gain == D(-500) and result.wash_sales == ()
+
+
+def test_lot_ids_relieve_named_lots_in_order_then_the_accounts_method():
+    # The ledger's reading of an order's lot override: B3 then B1 whole, the last 5 by the account's LIFO (B4).
+    result = compute_tax_lots([
+        trade("B1", "2023-01-10", "buy", 10, 100), trade("B2", "2023-06-01", "buy", 10, 150),
+        trade("B3", "2024-05-01", "buy", 10, 130), trade("B4", "2024-06-01", "buy", 10, 110),
+        trade("S1", "2024-07-01", "sell", 25, 120, lot_ids=("B3", "B1"))],
+        accounts={"A": AccountProfile(lot_method="lifo")}, wash_sales=False)
+    assert [(d.lot_id, d.quantity, d.gain) for d in result.disposals] == [
+        ("B3", D(10), D(-100)), ("B1", D(10), D(200)), ("B4", D(5), D(50))]
+
+
+def test_lot_id_and_lot_ids_together_are_invalid():
+    with pytest.raises(InvalidInput, match="trade S1 names lot_id and lot_ids; give one of them"):
+        trade("S1", "2024-07-01", "sell", 5, 120, lot_id="B1", lot_ids=("B2",))

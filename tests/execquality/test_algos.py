@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bifrost.core.errors import InvalidInput
+from bifrost.core.errors import InvalidInput, StateConflict
 from bifrost.execquality.algos import (
     AlgoRunner,
     AlgoState,
@@ -18,6 +18,7 @@ from bifrost.execquality.algos import (
     POVAlgo,
     TWAPAlgo,
     VWAPAlgo,
+    make_algo,
     run_on_bars,
 )
 from bifrost.execquality.almgren_chriss import AlmgrenChrissParams
@@ -244,3 +245,119 @@ def test_peg_to_mid_follows_quotes_and_fills_when_the_ask_reaches_it():
     assert runner.filled_quantity == Decimal(200)
     fill = engine.order(runner.children[1]).fills[0]
     assert fill.price == Decimal("50.00")  # marketable on arrival: takes the ask, inside our peg
+
+
+@pytest.mark.parametrize(("side", "expected"), [("buy", Decimal("49.99")), ("sell", Decimal("50.00"))])
+def test_peg_to_a_half_cent_mid_rests_on_the_penny_grid_away_from_the_market(side, expected):
+    engine = make_engine(T0)
+    runner = AlgoRunner(engine=engine, parent=_parent(quantity="100", side=side), algo=PegAlgo("mid"))
+    ts = T0 + timedelta(seconds=1)
+    engine.clock.advance_to(ts)
+    engine.process(engine.venue.on_quote("ACME", ts, 49.99, 500, 50.00, 500))
+    runner.on_quote("ACME", ts, Decimal("49.99"), Decimal("50.00"))  # mid 49.995: sub-penny, refused by Rule 612
+    assert [o.request.limit_price for o in _children(engine, runner)] == [expected]
+
+
+def _bars(n, **kwargs):
+    bars = minute_bars("ACME", T0 - timedelta(minutes=1), np.full(n, 50.0), np.full(n, 100_000), **kwargs)
+    return bars.assign(bar_end=bars["ts"] + pd.Timedelta(minutes=1))  # slices of one bar keep their length
+
+
+def test_passive_twap_rests_at_the_bid_and_crosses_only_what_falls_behind():
+    bars = _bars(12)
+    bars.loc[[3, 6], "low"] = 50.0  # these two bars never trade down to the 49.99 bid
+    engine = make_engine(T0)
+    runner = AlgoRunner(engine=engine, parent=_parent(), algo=TWAPAlgo(passive=True, half_spread="0.01"))
+    run_on_bars(engine, [runner], bars)
+    children = _children(engine, runner)
+    resting = [o for o in children if o.request.order_type is OrderType.LIMIT]
+    crossed = [o for o in children if o.request.order_type is OrderType.MARKET]
+    assert all(o.request.limit_price == Decimal("49.99") for o in resting)
+    # the two slices left unfilled are crossed one bar late, and the last slice is crossed to finish on time
+    assert [o.request.quantity for o in crossed] == [Decimal(100)] * 3
+    assert sum(1 for o in resting if o.status is OrderStatus.CANCELLED) == 2
+    assert runner.state is AlgoState.COMPLETED and runner.filled_quantity == Decimal(1000)
+    # 700 shares at the bid, 300 at 50.00: (700 * 49.99 + 300 * 50) / 1000; an aggressive TWAP pays 50.00
+    assert runner.average_price == Decimal("49.993")
+    assert runner.algo.describe()["style"] == "passive"
+
+
+def test_passive_vwap_repegs_to_the_new_bid_between_bars():
+    curve = VolumeCurve.flat(bucket_minutes=1)
+    engine = make_engine(T0)
+    runner = AlgoRunner(engine=engine, parent=_parent(quantity="500", minutes=5), algo=VWAPAlgo(curve, passive=True))
+    bars = _bars(2)
+    bars["low"] = bars[["open", "close"]].min(axis=1)
+    run_on_bars(engine, [runner], bars)
+    first = _children(engine, runner)[-1]
+    assert first.request.limit_price == Decimal("49.99") and first.request.quantity == Decimal(100)
+    sent = runner.on_quote("ACME", T0 + timedelta(minutes=1, seconds=10), 50.10, 50.12)
+    assert engine.order(first.request.client_order_id).status is OrderStatus.CANCELLED
+    assert [(r.limit_price, r.order_type) for r in sent] == [(Decimal("50.1"), OrderType.LIMIT)]
+    assert runner.on_quote("ACME", T0 + timedelta(minutes=1, seconds=20), 50.10, 50.12) == []  # same bid: kept
+
+
+def test_lot_rounding_still_fills_the_parent_quantity_exactly():
+    # 250 shares in lots of 100: whole lots while the schedule allows, the odd 50 with the last child
+    engine = make_engine(T0)
+    runner = AlgoRunner(engine=engine, parent=_parent(quantity="250", minutes=5, lot_size=Decimal(100)),
+                        algo=TWAPAlgo())
+    run_on_bars(engine, [runner], _bars(8))
+    assert [o.request.quantity for o in _children(engine, runner)] == [Decimal(100), Decimal(100), Decimal(50)]
+    assert runner.state is AlgoState.COMPLETED and runner.filled_quantity == Decimal(250)
+
+
+def test_paused_parent_expires_at_its_end():
+    engine = make_engine(T0)
+    runner = AlgoRunner(engine=engine, parent=_parent(minutes=5, on_kill_switch="pause"), algo=TWAPAlgo())
+    bars = _bars(8)
+    run_on_bars(engine, [runner], bars.iloc[:3])
+    engine.global_kill_switch = lambda: True
+    run_on_bars(engine, [runner], bars.iloc[3:])
+    assert runner.state is AlgoState.EXPIRED
+    # children sent at 09:30, 09:31 and 09:32 filled (the last one on the bar in which the switch fired)
+    assert runner.filled_quantity == Decimal(600)
+    assert runner.events[-1][1] == "expired: end reached while paused with 400 unfilled"
+
+
+def test_cancelling_a_finished_parent_is_a_state_conflict():
+    engine = make_engine(T0)
+    runner = AlgoRunner(engine=engine, parent=_parent(), algo=TWAPAlgo())
+    run_on_bars(engine, [runner], _bars(12))
+    with pytest.raises(StateConflict, match="parent order P1 is completed; nothing to cancel"):
+        runner.cancel()
+    assert runner.state is AlgoState.COMPLETED
+
+
+def test_make_algo_passes_the_peg_slice_and_the_passive_style():
+    peg = make_algo("peg", reference="near", max_slice="200")
+    assert isinstance(peg, PegAlgo) and peg.max_working(_parent()) == Decimal(200)
+    assert make_algo("vwap", style="passive").passive and not make_algo("twap").passive
+
+
+def test_parent_filled_when_the_kill_switch_fires_is_completed_not_cancelled():
+    engine = make_engine(T0)
+    runner = AlgoRunner(engine=engine, parent=_parent(minutes=5), algo=TWAPAlgo())
+    bars = _bars(8)
+    run_on_bars(engine, [runner], bars.iloc[:5])  # children for 09:30-09:34 sent; the last fills on the next bar
+    # the global switch fires between the engine's matching of that bar and the runner's look at it
+    engine.global_kill_switch = lambda: True
+    run_on_bars(engine, [runner], bars.iloc[5:])
+    assert runner.filled_quantity == Decimal(1000)
+    assert runner.state is AlgoState.COMPLETED
+
+
+def test_kill_switch_released_before_the_start_leaves_the_parent_pending():
+    engine = make_engine(T0)
+    parent = ParentOrder(parent_id="P1", symbol="ACME", side="buy", quantity=Decimal(500),
+                         start=T0 + timedelta(minutes=3), end=T0 + timedelta(minutes=8), on_kill_switch="pause")
+    runner = AlgoRunner(engine=engine, parent=parent, algo=TWAPAlgo())
+    bars = _bars(12)
+    engine.global_kill_switch = lambda: True
+    run_on_bars(engine, [runner], bars.iloc[:2])
+    assert runner.state is AlgoState.PAUSED
+    engine.global_kill_switch = lambda: False
+    run_on_bars(engine, [runner], bars.iloc[2:3])  # 09:31: still before the start
+    assert runner.state is AlgoState.PENDING and runner.children == []
+    run_on_bars(engine, [runner], bars.iloc[3:])
+    assert runner.state is AlgoState.COMPLETED and runner.filled_quantity == Decimal(500)

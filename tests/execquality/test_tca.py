@@ -156,6 +156,36 @@ def test_fill_for_unknown_order_is_rejected():
         prepare(fills, orders)
 
 
+@pytest.mark.parametrize(("column", "value", "message"), [
+    ("symbol", "y", "fill f1 has symbol 'Y' but its order has 'X'"),
+    ("side", "SELL", "fill f1 has side 'sell' but its order has 'buy'"),
+])
+def test_fill_disagreeing_with_its_order_is_rejected(column, value, message):
+    # symbols and sides are compared as normalised codes: case does not matter, the value does
+    fills = _fills([[T0, "x", "Buy", 100, 10.0, 0, 0, "o1", "f1"]]).assign(**{column: value})
+    orders = pd.DataFrame({"order_id": ["o1"], "ts_submitted": [T0], "symbol": ["X"], "side": ["buy"],
+                           "quantity": [100]})
+    with pytest.raises(InvalidInput, match=message):
+        prepare(fills, orders)
+
+
+def test_quotes_in_any_order_and_case_give_the_same_tca():
+    # two symbols' quotes interleaved, shuffled and in mixed case must be grouped and sorted before lookups
+    ts = pd.date_range(T0, periods=40, freq="15s", tz=UTC)
+    quotes = pd.concat([pd.DataFrame({"ts": ts, "symbol": name, "bid": base + np.arange(40) * 0.01,
+                                      "ask": base + 0.02 + np.arange(40) * 0.01}) for name, base in
+                        (("AAA", 10.0), ("BBB", 20.0))], ignore_index=True)
+    fills = _fills([[ts[5] + pd.Timedelta(seconds=1), "AAA", "buy", 100, 10.10, 0, 0, "o1", "f1"],
+                    [ts[20] + pd.Timedelta(seconds=1), "BBB", "sell", 50, 20.15, 0, 0, "o2", "f2"]])
+    messy = quotes.sample(frac=1.0, random_state=3).reset_index(drop=True)
+    messy["symbol"] = np.where(np.arange(len(messy)) % 3 == 0, messy["symbol"].str.lower(), messy["symbol"])
+    tidy = slippage_per_fill(prepare(fills, quotes=quotes))
+    shuffled = slippage_per_fill(prepare(fills, quotes=messy))
+    pd.testing.assert_frame_equal(tidy, shuffled)
+    # arrival = the first fill of each order; mid in force then: AAA 10.06, BBB 20.21
+    assert list(tidy["arrival"]) == pytest.approx([10.06, 20.21])
+
+
 def test_explicit_costs_split_sec_fee_taf_and_exchange_fee():
     # bifrost.execution.fees.RegulatoryFees docstring example: 1,000 sold at $50 at $27.80 per million and
     # $0.000166 per share gives SEC 1.39 and TAF 0.17 (SEC Release 34-99973; FINRA SR-FINRA-2020-032).

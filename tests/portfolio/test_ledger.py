@@ -595,3 +595,56 @@ def test_post_unsupported_object_raises_invalid_input():
 def test_account_symbol_on_cash_account_raises_invalid_input():
     with pytest.raises(InvalidInput, match="only position accounts name a symbol, cash named 'AAPL'"):
         Account(AccountKind.CASH, "USD", "AAPL")
+
+
+# -- per-order lot override (OrderRequest.lot_method / lot_ids) ------------------------------------
+
+def _three_lots() -> Ledger:
+    # b-1 10 @ 100, b-2 10 @ 110, b-3 10 @ 120 on three days; the ledger's own method is FIFO.
+    ledger = Ledger(LedgerConfig(lot_method="fifo"))
+    ledger.post(make_deposit("10000"))
+    for n, price in enumerate(("100", "110", "120"), start=1):
+        ledger.post(make_fill(f"b-{n}", "buy", 10, price, ts_event=at(2024, 3, 10 + n)))
+    return ledger
+
+
+def test_post_fill_lot_method_override_relieves_lifo_and_replays():
+    ledger = _three_lots()
+    entry = ledger.post(make_fill("s-1", "sell", 10, "130", ts_event=at(2024, 3, 20)), lot_method="lifo")
+    (gain,) = ledger.realised_gains("s-1")
+    # LIFO takes b-3: 10 x (130 - 120) = 100 (FIFO would take b-1 for 300).
+    assert (gain.lot_id, gain.gain) == ("b-3", Decimal("100.00"))
+    assert entry.lot_selection == (LotSelection("b-3", Decimal("10")),)
+    ledger.reconcile()  # the replay relieves the recorded selection, not the FIFO default
+
+
+def test_post_fill_lot_ids_relieve_named_lots_then_configured_method():
+    ledger = _three_lots()
+    ledger.post(make_fill("s-1", "sell", 15, "130", ts_event=at(2024, 3, 20)), lot_ids=("b-3",))
+    gains = {g.lot_id: (g.quantity, g.gain) for g in ledger.realised_gains("s-1")}
+    # b-3 whole: 10 x 10 = 100; the other 5 by FIFO from b-1: 5 x 30 = 150.
+    assert gains == {"b-3": (Decimal("10"), Decimal("100.00")), "b-1": (Decimal("5"), Decimal("150.00"))}
+
+
+def test_post_fills_of_one_order_pass_over_named_lots_already_closed():
+    ledger = _three_lots()
+    ledger.post(make_fill("s-1", "sell", 10, "130", ts_event=at(2024, 3, 20)), lot_ids=("b-3", "b-2"))
+    ledger.post(make_fill("s-2", "sell", 10, "125", ts_event=at(2024, 3, 20, 16)), lot_ids=("b-3", "b-2"))
+    assert [g.lot_id for g in ledger.realised_gains("s-2")] == ["b-2"]
+    assert ledger.realised_gains("s-2")[0].gain == Decimal("150.00")  # 10 x (125 - 110)
+    assert [lot.lot_id for lot in ledger.open_lots("AAPL")] == ["b-1"]
+
+
+def test_post_fill_override_again_returns_the_same_entry():
+    ledger = _three_lots()
+    fill = make_fill("s-1", "sell", 10, "130", ts_event=at(2024, 3, 20))
+    first = ledger.post(fill, lot_method="hifo")
+    assert ledger.post(fill, lot_method="hifo") is first
+    assert first.lot_selection == (LotSelection("b-3", Decimal("10")),)  # highest cost per share
+
+
+def test_post_lot_method_with_deposit_raises_invalid_input():
+    ledger = Ledger()
+    with pytest.raises(InvalidInput, match="lot_method and lot_ids apply only to fills, not to Deposit"):
+        ledger.post(make_deposit("10"), lot_method="lifo")
+    assert ledger.cash() == 0

@@ -128,3 +128,19 @@ def test_quotes_and_prints_fill_through_the_engine_into_the_ledger(engine):
     engine.on_trade("ACME", _ts(3), "50.45", "500")
     assert engine.order("s1").status is OrderStatus.FILLED
     engine.ledger.reconcile()
+
+
+def test_sale_with_lot_override_relieves_the_orders_lots(engine):
+    # Two lots: 60 at 50.10 and 60 at 52.10 (each plus the 1.00 minimum commission). The ledger is FIFO; the
+    # sale's order asks for LIFO, so its fill relieves the second lot: basis 60 x 52.10 + 1.00 = 3,127.00.
+    engine.submit(OrderRequest(client_order_id="b1", symbol="ACME", side="buy", quantity="60"))
+    _bar(engine, 0, 50.10, 50.50, 49.90, 50.20)
+    engine.submit(OrderRequest(client_order_id="b2", symbol="ACME", side="buy", quantity="60"))
+    _bar(engine, 1, 52.10, 52.50, 51.90, 52.20)
+    engine.submit(OrderRequest(client_order_id="s1", symbol="ACME", side="sell", quantity="60", lot_method="lifo"))
+    (entry,) = _bar(engine, 2, 53.00, 53.50, 52.90, 53.20)
+
+    (gain,) = engine.ledger.realised_gains(entry.entry_id)
+    assert gain.basis == Decimal("3127.00")
+    assert [lot.cost for lot in engine.ledger.open_lots("ACME")] == [Decimal("3006.00")]
+    engine.ledger.reconcile()

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 
 
 def env_bool(name: str, default: bool = False) -> bool:
@@ -136,8 +137,10 @@ if REDIS_URL:
             "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 3, "SOCKET_TIMEOUT": 3},
         }
     }
-    CHANNEL_LAYERS = {
-        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}
+    CHANNEL_LAYERS = {  # the portal's live alerts; the prefix keeps deployments sharing a Redis apart
+        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer",
+                    "CONFIG": {"hosts": [REDIS_URL],
+                               "prefix": f"{os.environ.get('BIFROST_CACHE_PREFIX', 'bifrost')}:asgi"}}
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "bifrost"}}
@@ -241,6 +244,15 @@ CELERY_BEAT_SCHEDULE = {
 
 # Market data provider for refreshes: "yahoo" (network) or "none".
 BIFROST_PROVIDER = os.environ.get("BIFROST_PROVIDER", "yahoo")
+# how long an API token lookup may be served from the cache (dropped at once when the token or user changes)
+# "durable" (default) or "fast": order entry commits without waiting for the disk (PostgreSQL
+# synchronous_commit off for that transaction only; see bifrost_web.trading.services)
+BIFROST_ORDER_COMMIT = os.environ.get("BIFROST_ORDER_COMMIT", "durable")
+if BIFROST_ORDER_COMMIT not in ("durable", "fast"):
+    raise ImproperlyConfigured(f"BIFROST_ORDER_COMMIT must be durable or fast, was {BIFROST_ORDER_COMMIT!r}")
+# threads per web process that run Django's (synchronous) request handling
+BIFROST_HTTP_THREADS = int(os.environ.get("BIFROST_HTTP_THREADS", "4"))
+BIFROST_AUTH_CACHE_SECONDS = int(os.environ.get("BIFROST_AUTH_CACHE_SECONDS", "60"))
 
 EMAIL_BACKEND = os.environ.get("BIFROST_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 

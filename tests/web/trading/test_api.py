@@ -80,6 +80,28 @@ def test_submit_and_cancel_order_through_api(alice, book, monkeypatch):
     assert cancel_again.status_code == 409 and cancel_again.json()["code"] == "conflict"
 
 
+def test_order_entry_answer_equals_the_order_serializer(alice, book, monkeypatch):
+    from bifrost_web.trading import schemas
+
+    client = _client(alice)
+    monkeypatch.setattr(services, "WallClock", lambda: SimulatedClock(datetime(2024, 3, 28, 15, 0, tzinfo=UTC)))
+    bodies = [
+        {"client_order_id": "p1", "symbol": "ACME", "side": "buy", "quantity": "5.5", "order_type": "limit",
+         "limit_price": "50.25", "time_in_force": "gtc", "tag": "algo:1;venue=XNAS"},
+        {"client_order_id": "p2", "symbol": "ACME", "side": "sell", "quantity": "1", "order_type": "trailing_stop",
+         "trail_percent": "2.5", "time_in_force": "gtc"},
+        {"client_order_id": "p3", "symbol": "ACME", "side": "sell", "quantity": "2", "order_type": "stop_limit",
+         "stop_price": "40", "limit_price": "39.5", "time_in_force": "day"},
+    ]
+    answers = [client.post(f"/api/v1/portfolios/{book.pk}/orders/", body, format="json") for body in bodies]
+
+    assert [a.status_code for a in answers] == [201, 201, 201]
+    for answer, body in zip(answers, bodies, strict=True):
+        stored = book.orders.prefetch_related("events").get(client_order_id=body["client_order_id"])
+        assert answer.json() == schemas.OrderOut(stored).data
+        assert client.get(f"/api/v1/portfolios/{book.pk}/orders/{body['client_order_id']}/").json() == answer.json()
+
+
 @pytest.mark.parametrize(
     ("payload", "status", "fragment"),
     [

@@ -1,0 +1,72 @@
+"""Cached API token authentication: lookups come from the cache, and a deleted token or a
+deactivated user is refused on the very next request."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from rest_framework.authtoken.models import Token
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.test import APIRequestFactory
+
+from bifrost_web.accounts.auth import CachedTokenAuthentication
+from tests.web.conftest import token_client
+
+pytestmark = pytest.mark.django_db
+
+
+def _authenticate(key: str):
+    request = APIRequestFactory().get("/api/v1/portfolios/", HTTP_AUTHORIZATION=f"Token {key}")
+    return CachedTokenAuthentication().authenticate(request)
+
+
+def test_token_lookup_second_time_reads_no_database(alice):
+    key = Token.objects.create(user=alice).key
+    first = _authenticate(key)
+    with CaptureQueriesContext(connection) as queries:
+        user, token = _authenticate(key)
+
+    assert first[0] == alice and len(queries.captured_queries) == 0
+    assert (user.pk, user.username, user.is_active, token.key, token.user_id) == (alice.pk, "alice", True, key, alice.pk)
+
+
+def test_cached_user_loads_other_fields_on_access(alice):
+    alice.email = "alice@example.org"
+    alice.save()
+    key = Token.objects.create(user=alice).key
+    _authenticate(key)
+    user, _ = _authenticate(key)
+    assert user.email == "alice@example.org"
+
+
+def test_deleted_token_is_refused_on_the_next_request(alice):
+    client = token_client(alice)
+    assert client.get("/api/v1/portfolios/").status_code == 200
+    Token.objects.filter(user=alice).get().delete()
+    answer = client.get("/api/v1/portfolios/")
+    assert answer.status_code == 401 and answer.json()["code"] == "authentication_failed"
+
+
+def test_deactivated_user_is_refused_on_the_next_request(alice):
+    key = Token.objects.create(user=alice).key
+    _authenticate(key)
+    alice.is_active = False
+    alice.save()
+    with pytest.raises(AuthenticationFailed, match="inactive or deleted"):
+        _authenticate(key)
+
+
+def test_wrong_token_is_refused_and_not_cached(alice):
+    Token.objects.create(user=alice)
+    with pytest.raises(AuthenticationFailed, match="Invalid token"):
+        _authenticate("0" * 40)
+    with pytest.raises(AuthenticationFailed, match="Invalid token"):
+        _authenticate("0" * 40)
+
+
+def test_cache_off_reads_the_database_every_time(alice, settings):
+    settings.BIFROST_AUTH_CACHE_SECONDS = 0
+    key = Token.objects.create(user=alice).key
+    _authenticate(key)
+    with CaptureQueriesContext(connection) as queries:
+        _authenticate(key)
+    assert len(queries.captured_queries) == 1
