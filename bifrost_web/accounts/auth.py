@@ -9,6 +9,10 @@ in ``AccountsConfig.ready()``; ``BIFROST_AUTH_CACHE_SECONDS`` bounds how long an
 lives otherwise (default 60 s; 0 turns the cache off). With the in-process cache of the
 embedded default, another *process* sees a deletion when its entry expires.
 
+Each process also remembers a lookup for :data:`LOCAL_SECONDS` (2 s), so a burst of requests
+with one token asks the shared cache once: a token deleted in one process stops working in
+the others within those 2 s, and at once in the process that deleted it.
+
 The user comes back as a deferred model instance: identity, activity and staff flags are
 loaded; any other field is read from the database on first access.
 """
@@ -16,6 +20,7 @@ loaded; any other field is read from the database on first access.
 from __future__ import annotations
 
 import hashlib
+import time
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -26,6 +31,8 @@ from rest_framework.authentication import TokenAuthentication
 from rest_framework.authtoken.models import Token
 
 _USER_FIELDS = ("id", "username", "is_active", "is_staff", "is_superuser")
+LOCAL_SECONDS = 2.0
+_local: dict[str, tuple[float, tuple]] = {}  # cache key -> (expiry on the monotonic clock, entry)
 
 
 def _user_fields() -> list[str]:
@@ -43,11 +50,14 @@ def _timeout() -> int:
 
 def forget_token(key: str) -> None:
     """Drop a token's cached lookup (it was deleted, or its user changed)."""
+    _local.pop(_cache_key(key), None)
     cache.delete(_cache_key(key))
 
 
 def forget_user_tokens(user_id: int) -> None:
     keys = [_cache_key(k) for k in Token.objects.filter(user_id=user_id).values_list("key", flat=True)]
+    for key in keys:
+        _local.pop(key, None)
     if keys:
         cache.delete_many(keys)
 
@@ -60,12 +70,17 @@ class CachedTokenAuthentication(TokenAuthentication):
         if timeout <= 0:
             return super().authenticate_credentials(key)
         cache_key = _cache_key(key)
-        hit = cache.get(cache_key)
+        now = time.monotonic()
+        local = _local.get(cache_key)
+        hit = local[1] if local is not None and local[0] > now else cache.get(cache_key)
         if hit is None:
             user, token = super().authenticate_credentials(key)  # raises AuthenticationFailed
             hit = (tuple(getattr(user, f) for f in _user_fields()), token.created)
             cache.set(cache_key, hit, timeout)
+            self._remember(cache_key, hit, now, timeout)
             return user, token
+        if local is None or local[0] <= now:
+            self._remember(cache_key, hit, now, timeout)
         values, created = hit
         user = get_user_model().from_db(DEFAULT_DB_ALIAS, _user_fields(), list(values))
         if not user.is_active:  # the entry is dropped on save; this is belt and braces
@@ -73,6 +88,12 @@ class CachedTokenAuthentication(TokenAuthentication):
         token = Token.from_db(DEFAULT_DB_ALIAS, ["key", "user_id", "created"], [key, user.pk, created])
         token.user = user
         return user, token
+
+    @staticmethod
+    def _remember(cache_key: str, hit: tuple, now: float, timeout: int) -> None:
+        if len(_local) > 10_000:
+            _local.clear()
+        _local[cache_key] = (now + min(LOCAL_SECONDS, timeout), hit)
 
 
 def _token_deleted(sender, instance: Token, **kwargs) -> None:

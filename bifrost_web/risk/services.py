@@ -80,6 +80,7 @@ from bifrost.risk import (
     volatility_shock,
 )
 from bifrost.risk.limits import DRAWDOWN_KINDS
+from bifrost_web import caching
 from bifrost_web.risk import market, models, selectors
 from bifrost_web.trading import models as trading_models
 from bifrost_web.trading import selectors as trading_selectors
@@ -258,12 +259,7 @@ def _book_cache_seconds() -> float:
 
 
 def _bump(key: str) -> None:
-    from django.core.cache import cache
-
-    try:
-        cache.incr(key)
-    except ValueError:  # not set yet
-        cache.set(key, 1, None)
+    caching.bump(key)
 
 
 def book_changed(sender=None, instance=None, created: bool = True, **kwargs) -> None:
@@ -318,10 +314,8 @@ def _sees_uncommitted_writes() -> bool:
 
 
 def _state_versions() -> tuple[int, int, int]:
-    from django.core.cache import cache
-
-    got = cache.get_many([_LIMITS_VERSION_KEY, _BOOK_VERSION_KEY, _ORDERS_VERSION_KEY])
-    return got.get(_LIMITS_VERSION_KEY, 0), got.get(_BOOK_VERSION_KEY, 0), got.get(_ORDERS_VERSION_KEY, 0)
+    got = caching.versions([_LIMITS_VERSION_KEY, _BOOK_VERSION_KEY, _ORDERS_VERSION_KEY])
+    return got[_LIMITS_VERSION_KEY], got[_BOOK_VERSION_KEY], got[_ORDERS_VERSION_KEY]
 
 
 def _recent_order_rows(portfolios: list[trading_models.Portfolio], now: datetime) -> list[tuple[datetime, str, int]]:
@@ -486,18 +480,14 @@ class WebRiskCheck:
 
 
 _LIMITS_VERSION_KEY = "bifrost:risk:limits-version"
+caching.register_version_keys(_LIMITS_VERSION_KEY, _BOOK_VERSION_KEY, _ORDERS_VERSION_KEY)
 _LIMITS_CACHE: dict[tuple[int, int | None], tuple[float, int, list[models.LimitSet]]] = {}
 _LIMITS_CACHE_SECONDS = 10.0
 
 
 def limits_changed(**_) -> None:
     """Signal receiver: a limit set or rule was saved or deleted; every process reloads its limits."""
-    from django.core.cache import cache
-
-    try:
-        cache.incr(_LIMITS_VERSION_KEY)
-    except ValueError:  # not set yet
-        cache.set(_LIMITS_VERSION_KEY, 1, None)
+    caching.bump(_LIMITS_VERSION_KEY)
     _LIMITS_CACHE.clear()
 
 
@@ -511,9 +501,7 @@ def _active_limit_sets(portfolio) -> list[models.LimitSet]:
     """
     import time
 
-    from django.core.cache import cache
-
-    version = cache.get(_LIMITS_VERSION_KEY, 0)
+    version = caching.versions([_LIMITS_VERSION_KEY])[_LIMITS_VERSION_KEY]
     key = (portfolio.pk, portfolio.household_id)
     hit = _LIMITS_CACHE.get(key)
     if hit is not None and hit[1] == version and hit[0] > time.monotonic():
@@ -578,6 +566,12 @@ def kill_switch_trip(*, portfolio_id: int, reason: str) -> bool:
 def what_if(*, user, portfolio_id: int, symbol: str, side: str, quantity, limit_price=None,
             clock: Clock | None = None) -> dict:
     """Check a hypothetical order against the portfolio's and household's limits; nothing is stored."""
+    with caching.version_snapshot():  # limits, book and order-time versions in one cache round trip
+        return _what_if(user=user, portfolio_id=portfolio_id, symbol=symbol, side=side, quantity=quantity,
+                        limit_price=limit_price, clock=clock)
+
+
+def _what_if(*, user, portfolio_id: int, symbol: str, side: str, quantity, limit_price, clock: Clock | None) -> dict:
     portfolio = trading_selectors.portfolio_get(user=user, portfolio_id=portfolio_id)
     now = (clock or WallClock()).now()
     request = OrderRequest(client_order_id="what-if", symbol=symbol, side=side, quantity=quantity,

@@ -52,6 +52,7 @@ from bifrost.portfolio import (
     Split,
     Withdrawal,
 )
+from bifrost_web import caching
 from bifrost_web.marketdata import models as md_models
 from bifrost_web.marketdata import storage
 from bifrost_web.rows import RowReader
@@ -415,7 +416,8 @@ def order_submit(*, user, portfolio_id: int, request: OrderRequest, clock: Clock
     portfolio = selectors.portfolio_get(user=user, portfolio_id=portfolio_id)
     now = clock.now()
     if portfolio.broker == "paper":
-        return _paper_submit(portfolio, request, now, pretrade)
+        with caching.version_snapshot():  # the services' cached configuration: one cache round trip
+            return _paper_submit(portfolio, request, now, pretrade)
     try:
         with transaction.atomic():  # persisted before it is sent to the broker
             row = models.Order.objects.create(

@@ -70,3 +70,19 @@ def test_cache_off_reads_the_database_every_time(alice, settings):
     with CaptureQueriesContext(connection) as queries:
         _authenticate(key)
     assert len(queries.captured_queries) == 1
+
+
+def test_token_deleted_by_another_process_stops_working_when_the_local_entry_expires(alice):
+    from bifrost_web.accounts import auth
+
+    key = Token.objects.create(user=alice).key
+    _authenticate(key)
+    with connection.cursor() as cursor:  # another process deletes it: its signal clears the shared cache
+        cursor.execute("DELETE FROM authtoken_token WHERE key = %s", [key])
+    auth.cache.delete(auth._cache_key(key))
+    within_window = _authenticate(key)[0]
+    expiry, entry = auth._local[auth._cache_key(key)]
+    auth._local[auth._cache_key(key)] = (0.0, entry)  # LOCAL_SECONDS later
+    with pytest.raises(AuthenticationFailed, match="Invalid token"):
+        _authenticate(key)
+    assert within_window == alice and auth.LOCAL_SECONDS == 2.0
