@@ -92,8 +92,9 @@ def _commit_floor(url: str, n: int = 500) -> tuple[float, float]:
     return statistics.median(times), times[int(0.99 * (n - 1))]
 
 
-async def _order(port: int, path: str, token: str, i: int, pool: asyncio.Queue) -> int:
-    """Send one order on a free keep-alive connection (or a new one); its HTTP status."""
+async def _order(port: int, path: str, token: str, i: int, pool: asyncio.Queue) -> tuple[int, float]:
+    """Send one order on a free keep-alive connection (or a new one): (HTTP status, latency in ms from
+    the request's first byte sent to the answer's last byte received)."""
     body = json.dumps({"client_order_id": f"b{i}", "symbol": "ACME", "side": "buy", "quantity": "1",
                        "order_type": "limit", "limit_price": "90.00", "time_in_force": "gtc"}).encode()
     request = (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: Token {token}\r\n"
@@ -102,6 +103,7 @@ async def _order(port: int, path: str, token: str, i: int, pool: asyncio.Queue) 
         reader, writer = pool.get_nowait()
     except asyncio.QueueEmpty:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    sent = time.perf_counter()
     writer.write(request)
     status_line = await reader.readline()
     length = 0
@@ -109,17 +111,20 @@ async def _order(port: int, path: str, token: str, i: int, pool: asyncio.Queue) 
         if line.lower().startswith(b"content-length:"):
             length = int(line.split(b":", 1)[1])
     await reader.readexactly(length)
+    latency = (time.perf_counter() - sent) * 1000
     pool.put_nowait((reader, writer))
-    return int(status_line.split()[1])
+    return int(status_line.split()[1]), latency
 
 
 async def _load(port: int, path: str, token: str, rate: float, seconds: float):
     """Warm up, then offer ``rate`` orders a second for ``seconds``, each at its scheduled time.
 
-    Latency runs from the scheduled send time to the last byte of the answer, so a client or
-    server that falls behind shows it (no coordinated omission). One event loop, raw HTTP/1.1
-    on keep-alive connections: the client adds microseconds, not the milliseconds of a
-    threaded HTTP library.
+    Each order is its own task on its own connection (a new one when none is free), so the
+    server can never hold back a send: latency runs from the request's first byte to the
+    answer's last, and the client's own lateness against the schedule (timer wake-ups) is
+    reported separately rather than charged to the server. One event loop, raw HTTP/1.1 on
+    keep-alive connections: the client adds microseconds, not the milliseconds of a threaded
+    HTTP library.
     """
     pool: asyncio.Queue = asyncio.Queue()
     loop = asyncio.get_running_loop()
@@ -127,10 +132,12 @@ async def _load(port: int, path: str, token: str, rate: float, seconds: float):
     # (its first ones import and compile code paths)
     warm = await asyncio.gather(*(_order(port, path, token, -1 - i, pool) for i in range(16)))
     warm += await asyncio.gather(*(_order(port, path, token, -100 - i, pool) for i in range(200)))
+    late: list[float] = []
 
     async def timed(i: int, due: float) -> tuple[float, int]:
-        status = await _order(port, path, token, i, pool)
-        return (loop.time() - due) * 1000, status
+        late.append((loop.time() - due) * 1000)
+        status, latency = await _order(port, path, token, i, pool)
+        return latency, status
 
     total = int(rate * seconds)
     gc.collect()
@@ -148,7 +155,8 @@ async def _load(port: int, path: str, token: str, rate: float, seconds: float):
     gc.enable()
     while not pool.empty():
         pool.get_nowait()[1].close()
-    return set(warm), results, elapsed
+    late.sort()
+    return {status for status, _ in warm}, results, elapsed, late[int(0.99 * (len(late) - 1))]
 
 
 def _run(url: str, mode: str, args) -> dict:
@@ -184,7 +192,7 @@ def _run(url: str, mode: str, args) -> dict:
                 except requests.ConnectionError:
                     time.sleep(0.2)
             path = f"/api/v1/portfolios/{portfolio_id}/orders/"
-            warm, results, elapsed = asyncio.run(_load(port, path, token, args.rate, args.seconds))
+            warm, results, elapsed, late_p99 = asyncio.run(_load(port, path, token, args.rate, args.seconds))
             if warm != {201}:
                 raise SystemExit(f"warm-up orders answered {sorted(warm)}; see the server log above")
             total = len(results)
@@ -197,7 +205,7 @@ def _run(url: str, mode: str, args) -> dict:
     latencies = sorted(ms for ms, _ in results)
     return {"mode": mode, "orders": total, "rate": total / elapsed, "statuses": sorted({c for _, c in results}),
             "p50": statistics.median(latencies), "p99": latencies[int(0.99 * (len(latencies) - 1))],
-            "max": latencies[-1]}
+            "max": latencies[-1], "late_p99": late_p99}
 
 
 def main() -> None:
@@ -217,7 +225,8 @@ def main() -> None:
         r = _run(PG_ADMIN_URL, mode, args)
         met = r["p99"] <= 10 and r["statuses"] == [201]
         print(f"  {mode:8s} achieved {r['rate']:.1f}/s (statuses {r['statuses']}); p50 {r['p50']:.2f} ms, "
-              f"p99 {r['p99']:.2f} ms, max {r['max']:.2f} ms; target p99 <= 10 ms: {'met' if met else 'MISSED'}")
+              f"p99 {r['p99']:.2f} ms, max {r['max']:.2f} ms; target p99 <= 10 ms: {'met' if met else 'MISSED'} "
+              f"(client sends late against the schedule: p99 {r['late_p99']:.2f} ms)")
 
 
 if __name__ == "__main__":
