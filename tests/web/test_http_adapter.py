@@ -132,3 +132,43 @@ def test_exception_in_the_app_propagates_and_closes_the_result():
     with pytest.raises(RuntimeError, match="boom in the view"):
         asyncio.run(_call(SyncDjangoHttp(app_failing, threads=1), _scope()))
     assert closed == [True]
+
+
+class _Node:
+    pass
+
+
+def test_garbage_in_cycles_is_collected_between_requests_and_startup_refrozen():
+    import gc
+    import weakref
+
+    app = SyncDjangoHttp(_echo, threads=1, refreeze_after=2, collect_every=3)
+    frozen_before = gc.get_freeze_count()
+    was_enabled = gc.isenabled()
+    gc.disable()  # only the adapter collects during this test
+    try:
+        node = _Node()
+        node.self = node  # a reference cycle: only the cyclic collector frees it
+        alive = weakref.ref(node)
+        del node
+        asyncio.run(_call(app, _scope()))
+        still_there = alive() is not None  # one request: neither step due yet
+        asyncio.run(_call(app, _scope()))  # the 2nd request: collect and freeze what survives
+        refrozen = gc.get_freeze_count()
+
+        late = _Node()
+        late.self = late
+        late_alive = weakref.ref(late)
+        del late
+        for _ in range(2):
+            asyncio.run(_call(app, _scope()))
+        before_due = late_alive() is not None
+        asyncio.run(_call(app, _scope()))  # 3 requests since the last collection, none in flight
+    finally:
+        if was_enabled:
+            gc.enable()
+        gc.unfreeze()
+    assert still_there and alive() is None
+    assert refrozen > frozen_before
+    assert before_due and late_alive() is None
+    assert (app.served, app.in_flight) == (5, 0)
