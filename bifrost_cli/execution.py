@@ -161,6 +161,10 @@ def recommend(
     sigma: Annotated[float | None, typer.Option(help="Daily volatility, e.g. 0.02.")] = None,
     price: Annotated[float | None, typer.Option(help="Price (else the last close).")] = None,
     spread_bps: Annotated[float, typer.Option(help="Quoted spread in bps.")] = 5.0,
+    passive_fill_rate: Annotated[float, typer.Option(
+        help="Share expected to fill resting at the touch (from your TCA); 0 leaves passive styles out.")] = 0.0,
+    adverse_selection_bps: Annotated[float, typer.Option(
+        help="How far the mid moves against passive fills, bps (from your TCA).")] = 0.0,
     as_json: JsonOpt = False,
 ) -> None:
     """Recommend an execution algorithm with expected cost and risk of each candidate."""
@@ -175,7 +179,9 @@ def recommend(
         owner = _user(user)
         result = services.recommendation_for(user=owner, portfolio_id=_portfolio_id(owner, portfolio), symbol=symbol,
                                              side=side, quantity=quantity, urgency=urgency, minutes_to_close=minutes,
-                                             adv=adv, sigma_daily=sigma, price=price, spread_bps=spread_bps)
+                                             adv=adv, sigma_daily=sigma, price=price, spread_bps=spread_bps,
+                                             passive_fill_rate=passive_fill_rate,
+                                             adverse_selection_bps=adverse_selection_bps)
     else:
         from bifrost.core.errors import InvalidInput
 
@@ -183,7 +189,8 @@ def recommend(
             raise InvalidInput("without --portfolio give --adv, --sigma and --price")
         result = recommend_order(OrderProfile(symbol=symbol, side=side, quantity=quantity, price=price, adv=adv,
                                               sigma_daily=sigma, spread_bps=spread_bps, urgency=urgency,
-                                              minutes_to_close=minutes or 390.0))
+                                              minutes_to_close=minutes or 390.0, passive_fill_rate=passive_fill_rate,
+                                              adverse_selection_bps=adverse_selection_bps))
     if as_json:
         _print_json(result.to_dict())
         return

@@ -42,6 +42,12 @@ class RecommendIn(serializers.Serializer):
     sigma_daily = serializers.FloatField(required=False, allow_null=True, default=None)
     price = serializers.FloatField(required=False, allow_null=True, default=None)
     spread_bps = serializers.FloatField(required=False, default=5.0)
+    passive_fill_rate = serializers.FloatField(
+        required=False, default=0.0, min_value=0.0, max_value=1.0,
+        help_text="Share of the order expected to fill resting at the touch (from your TCA); 0 leaves passive "
+                  "styles out.")
+    adverse_selection_bps = serializers.FloatField(
+        required=False, default=0.0, help_text="How far the mid moves against passive fills, bps (from your TCA).")
 
 
 class ScheduleIn(serializers.Serializer):

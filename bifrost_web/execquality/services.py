@@ -175,7 +175,7 @@ def impact_recalibrate(*, user=None, portfolio_id: int, min_observations: int = 
 
 def _profile(portfolio, *, symbol: str, side: str, quantity: float, urgency: str, minutes_to_close: float | None,
              adv: float | None, sigma_daily: float | None, price: float | None, spread_bps: float,
-             now: datetime) -> OrderProfile:
+             now: datetime, passive_fill_rate: float = 0.0, adverse_selection_bps: float = 0.0) -> OrderProfile:
     stats = selectors.statistics_frame(symbols=[symbol.upper()], end=now)
     row = stats.loc[symbol.upper()] if symbol.upper() in stats.index else None
     adv = adv or (float(row["adv"]) if row is not None else None)
@@ -194,19 +194,26 @@ def _profile(portfolio, *, symbol: str, side: str, quantity: float, urgency: str
             minutes_to_close = max((close - stamp).total_seconds() / 60.0, 1.0)
     return OrderProfile(symbol=symbol.upper(), side=side, quantity=float(quantity), price=price, adv=adv,
                         sigma_daily=sigma_daily, spread_bps=spread_bps, urgency=urgency,
-                        minutes_to_close=float(minutes_to_close))
+                        minutes_to_close=float(minutes_to_close), passive_fill_rate=passive_fill_rate,
+                        adverse_selection_bps=adverse_selection_bps)
 
 
 def recommendation_for(*, user, portfolio_id: int, symbol: str, side: str, quantity: float, urgency: str = "medium",
                        minutes_to_close: float | None = None, adv: float | None = None,
                        sigma_daily: float | None = None, price: float | None = None, spread_bps: float = 5.0,
+                       passive_fill_rate: float = 0.0, adverse_selection_bps: float = 0.0,
                        clock: Clock | None = None) -> Recommendation:
-    """Recommend an algorithm for an order with the portfolio's latest impact calibration."""
+    """Recommend an algorithm for an order with the portfolio's latest impact calibration.
+
+    With a passive fill rate and adverse selection (from the user's TCA of resting orders), the
+    candidates include working passively at the touch, scored by the spread it saves.
+    """
     portfolio = selectors.portfolio_get(user=user, portfolio_id=portfolio_id)
     now = (clock or WallClock()).now()
     profile = _profile(portfolio, symbol=symbol, side=side, quantity=quantity, urgency=urgency,
                        minutes_to_close=minutes_to_close, adv=adv, sigma_daily=sigma_daily, price=price,
-                       spread_bps=spread_bps, now=now)
+                       spread_bps=spread_bps, now=now, passive_fill_rate=passive_fill_rate,
+                       adverse_selection_bps=adverse_selection_bps)
     return recommend(profile, selectors.impact_model_for(portfolio=portfolio))
 
 

@@ -218,3 +218,24 @@ def test_portal_pages_render_for_the_owner_only(alice, bob, book, client, run_on
     assert b'id="rule606"' in tca.content
     client.force_login(bob)
     assert client.get(f"/portfolios/{book.pk}/execution/tca/{report.pk}/").status_code == 404
+
+
+def test_recommend_with_passive_statistics_offers_and_prices_the_passive_vwap(alice, book):
+    client = _client(alice)
+    order = {"symbol": "NOPE", "side": "buy", "quantity": 50_000, "adv": 1e6, "sigma_daily": 0.02, "price": 50,
+             "minutes_to_close": 390, "urgency": "low", "spread_bps": 4.0}
+    plain = client.post(f"/api/v1/portfolios/{book.pk}/execution/recommend/", order, format="json").json()
+    passive = client.post(f"/api/v1/portfolios/{book.pk}/execution/recommend/",
+                          {**order, "passive_fill_rate": 0.765, "adverse_selection_bps": 1.58}, format="json").json()
+    bad = client.post(f"/api/v1/portfolios/{book.pk}/execution/recommend/", {**order, "passive_fill_rate": 1.5},
+                      format="json")
+
+    def styles(answer):
+        return {(c["algo"], c["params"].get("style")): c["expected_cost_bps"] for c in answer["candidates"]}
+
+    assert ("vwap", "passive") not in styles(plain)
+    aggressive, resting = styles(passive)[("vwap", None)], styles(passive)[("vwap", "passive")]
+    # the passive VWAP costs the aggressive VWAP less the spread it saves: f * (spread - 2 * adverse selection)
+    assert aggressive - resting == pytest.approx(0.765 * (4.0 - 2 * 1.58), rel=1e-9)
+    assert passive["best"]["params"].get("style") == "passive"
+    assert bad.status_code == 400 and "passive_fill_rate" in bad.json()["message"]

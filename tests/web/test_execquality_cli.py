@@ -78,6 +78,11 @@ def test_recommend_and_route(demo):
                                  "--price", "50", "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["best"]["algo"]
+    passive = runner.invoke(app, ["execution", "recommend", "ACME", "buy", "50000", "--adv", "1e6", "--sigma", "0.02",
+                                  "--price", "50", "--urgency", "low", "--spread-bps", "4", "--passive-fill-rate",
+                                  "0.765", "--adverse-selection-bps", "1.58", "--json"])
+    assert passive.exit_code == 0, passive.output
+    assert json.loads(passive.output)["best"]["params"].get("style") == "passive"
     routed = runner.invoke(app, ["execution", "route", "buy", "500", "--quote", "INV-C:9.99:1000:10.00:1000",
                                  "--quote", "MTX-A:9.99:1000:10.00:1000", "--json"])
     assert routed.exit_code == 0, routed.output
