@@ -28,8 +28,9 @@ urlpatterns = [
     path("portfolios/<int:portfolio_id>/kill-switch/", tr.KillSwitchApi.as_view(), name="api-kill-switch"),
     path("portfolios/<int:portfolio_id>/performance/", tr.PerformanceApi.as_view(), name="api-performance"),
     path("kill-switch/", tr.KillSwitchApi.as_view(), name="api-global-kill-switch"),
-    path("", include("bifrost_web.backtests.api_urls")),
+    # the pre-trade what-if checks first: each include passed over costs an exception per request
     path("", include("bifrost_web.risk.api_urls")),
-    path("", include("bifrost_web.execquality.api_urls")),
     path("", include("bifrost_web.compliance.api_urls")),
+    path("", include("bifrost_web.execquality.api_urls")),
+    path("", include("bifrost_web.backtests.api_urls")),
 ]
