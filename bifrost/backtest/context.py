@@ -32,17 +32,12 @@ class TargetResult(Protocol):
     adjustments: tuple[str, ...]
 
 
-class TargetAdjuster(Protocol):
-    """Adjusts a strategy's target weights before orders are made (risk limits, for one).
-
-    Called with the whole target portfolio as fractions of equity (the strategy's targets plus
-    the current weight of every other position that stays held), the equity and the last
-    prices; returns the weights to trade to. :class:`bifrost.risk.LimitTargetAdjuster` is the
-    risk service's.
-    """
-
-    def __call__(self, weights: Mapping[str, float], *, nav: float, prices: Mapping[str, float]) -> TargetResult:
-        ...
+# Adjusts a strategy's target weights before orders are made (risk limits, for one): called as
+# ``adjuster(weights, nav=..., prices=...)`` with the whole target portfolio as fractions of equity
+# (the strategy's targets plus the current weight of every other position that stays held), the
+# equity and the last prices; returns the weights to trade to and a note per change.
+# :class:`bifrost.risk.LimitTargetAdjuster` is the risk service's; any callable of that shape works.
+TargetAdjuster = Callable[..., TargetResult]
 
 
 class LookAheadError(InvalidInput):
