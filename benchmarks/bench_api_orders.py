@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
-import json
 import os
 import socket
 import statistics
@@ -37,6 +36,10 @@ from pathlib import Path
 import requests
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _rawhttp import close_all, post_json  # noqa: E402
+
 PG_ADMIN_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 
 
@@ -93,27 +96,10 @@ def _commit_floor(url: str, n: int = 500) -> tuple[float, float]:
 
 
 async def _order(port: int, path: str, token: str, i: int, pool: asyncio.Queue) -> tuple[int, float]:
-    """Send one order on a free keep-alive connection (or a new one): (HTTP status, latency in ms from
-    the request's first byte sent to the answer's last byte received)."""
-    body = json.dumps({"client_order_id": f"b{i}", "symbol": "ACME", "side": "buy", "quantity": "1",
-                       "order_type": "limit", "limit_price": "90.00", "time_in_force": "gtc"}).encode()
-    request = (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: Token {token}\r\n"
-               f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n").encode() + body
-    try:
-        reader, writer = pool.get_nowait()
-    except asyncio.QueueEmpty:
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    sent = time.perf_counter()
-    writer.write(request)
-    status_line = await reader.readline()
-    length = 0
-    while (line := await reader.readline()) not in (b"\r\n", b""):
-        if line.lower().startswith(b"content-length:"):
-            length = int(line.split(b":", 1)[1])
-    await reader.readexactly(length)
-    latency = (time.perf_counter() - sent) * 1000
-    pool.put_nowait((reader, writer))
-    return int(status_line.split()[1]), latency
+    """Send one GTC limit buy: (HTTP status, latency in ms from first byte sent to last byte received)."""
+    return await post_json(port, path, token, {"client_order_id": f"b{i}", "symbol": "ACME", "side": "buy",
+                                               "quantity": "1", "order_type": "limit", "limit_price": "90.00",
+                                               "time_in_force": "gtc"}, pool)
 
 
 async def _load(port: int, path: str, token: str, rate: float, seconds: float):
@@ -153,8 +139,7 @@ async def _load(port: int, path: str, token: str, rate: float, seconds: float):
     results = await asyncio.gather(*tasks)
     elapsed = loop.time() - start
     gc.enable()
-    while not pool.empty():
-        pool.get_nowait()[1].close()
+    close_all(pool)
     late.sort()
     return {status for status, _ in warm}, results, elapsed, late[int(0.99 * (len(late) - 1))]
 

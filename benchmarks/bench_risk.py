@@ -39,6 +39,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bifrost.orders.pretrade import PreTradeContext  # noqa: E402
 from bifrost.orders.types import OrderRequest  # noqa: E402
@@ -277,9 +278,10 @@ def _served_checks(path: str, token: str, symbols: list[str], count: int, rate: 
     """Latencies (ms) of what-if checks sent at ``rate`` a second to a served application on this database."""
     import asyncio
     import gc
-    import json
     import socket
     import subprocess
+
+    from _rawhttp import close_all, post_json
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -290,32 +292,8 @@ def _served_checks(path: str, token: str, symbols: list[str], count: int, rate: 
                                "--no-access-log"], env=env, cwd=ROOT)
 
     async def check(i: int, pool: asyncio.Queue) -> tuple[int, float]:
-        body = json.dumps({"symbol": symbols[(i * 7) % len(symbols)], "side": "buy" if i % 2 else "sell",
-                           "quantity": "100"}).encode()
-        request = (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Token {token}\r\n"
-                   f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n").encode() + body
-        try:
-            reader, writer = pool.get_nowait()
-        except asyncio.QueueEmpty:
-            reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        sent = time.perf_counter()  # latency from the first byte sent: the client's timer lateness is not the server's
-        writer.write(request)
-        status_line = await reader.readline()
-        if not status_line:  # the server closed an idle keep-alive connection: open another
-            writer.close()
-            reader, writer = await asyncio.open_connection("127.0.0.1", port)
-            sent = time.perf_counter()
-            writer.write(request)
-            status_line = await reader.readline()
-        status = int(status_line.split()[1])
-        length = 0
-        while (line := await reader.readline()) not in (b"\r\n", b""):
-            if line.lower().startswith(b"content-length:"):
-                length = int(line.split(b":", 1)[1])
-        await reader.readexactly(length)
-        latency = (time.perf_counter() - sent) * 1e3
-        pool.put_nowait((reader, writer))
-        return status, latency
+        return await post_json(port, path, token, {"symbol": symbols[(i * 7) % len(symbols)],
+                                                   "side": "buy" if i % 2 else "sell", "quantity": "100"}, pool)
 
     async def run() -> list[float]:
         pool: asyncio.Queue = asyncio.Queue()
@@ -338,6 +316,7 @@ def _served_checks(path: str, token: str, symbols: list[str], count: int, rate: 
             tasks.append(asyncio.ensure_future(timed(i, due)))
         samples = await asyncio.gather(*tasks)
         gc.enable()
+        close_all(pool)
         return samples
 
     try:

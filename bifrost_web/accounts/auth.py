@@ -19,6 +19,7 @@ loaded; any other field is read from the database on first access.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import time
 
@@ -35,9 +36,10 @@ LOCAL_SECONDS = 2.0
 _local: dict[str, tuple[float, tuple]] = {}  # cache key -> (expiry on the monotonic clock, entry)
 
 
-def _user_fields() -> list[str]:
+@functools.cache
+def _user_fields() -> tuple[str, ...]:
     """The cached user fields in model order, which ``Model.from_db`` expects."""
-    return [f.attname for f in get_user_model()._meta.concrete_fields if f.attname in _USER_FIELDS]
+    return tuple(f.attname for f in get_user_model()._meta.concrete_fields if f.attname in _USER_FIELDS)
 
 
 def _cache_key(key: str) -> str:

@@ -303,18 +303,14 @@ def pretrade_provider(portfolio: tr_models.Portfolio, request, now: datetime, *,
             memo["trades"] = trades_for(portfolios)
         return memo["trades"]
 
-    def identical() -> IdenticalGroups:
-        return groups
-
     if settings.wash_sale_action != off:
         def wash_needed(order, context) -> bool:
-            groups = identical()
             key = groups.key(order.symbol)
             members = {order.symbol.upper(), *(s for group in groups.groups if key in group for s in group)}
             return _recent_fills(portfolios, members, now - timedelta(days=WASH_WINDOW_DAYS + 1))
 
         checks.append(_Deferred("wash_sale", lambda: WashSaleCheck(
-            trades=trades(), account=name, accounts=profiles_for(portfolios), identical=identical(),
+            trades=trades(), account=name, accounts=profiles_for(portfolios), identical=groups,
             lot_method=lot_method, block=settings.wash_sale_action == models.ComplianceSettings.Action.BLOCK),
             wash_needed))
     if portfolio.account_type == "cash" and settings.day_trade_action != off:

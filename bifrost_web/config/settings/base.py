@@ -123,7 +123,11 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": DATA_DIR / "bifrost.sqlite3",
-            "OPTIONS": {"timeout": 30, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"},
+            # IMMEDIATE: a transaction takes the write lock when it begins, waiting up to the timeout.
+            # With SQLite's default (DEFERRED) a transaction that reads and then writes - the audit
+            # trail's append - fails at once with "database is locked" when another process writes.
+            "OPTIONS": {"timeout": 30, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+                        "transaction_mode": "IMMEDIATE"},
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
