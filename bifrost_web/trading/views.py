@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from bifrost.core.errors import BifrostError, NotFoundError
 from bifrost.orders.types import OrderRequest, OrderType, TimeInForce
+from bifrost.portfolio import LotMethod
 from bifrost_web.trading import reports, selectors, services
 
 
@@ -49,6 +50,7 @@ def portfolio_detail(request: HttpRequest, portfolio_id: int) -> HttpResponse:
         "fills": portfolio.fills.select_related("order").order_by("-ts_event")[:50],
         "entries": portfolio.ledger_entries.prefetch_related("lines").order_by("-id")[:50],
         "order_types": [t.value for t in OrderType], "tifs": [t.value for t in TimeInForce],
+        "lot_methods": [m.value for m in LotMethod],
         "performance": services.performance(portfolio=portfolio),
     }
     return render(request, "trading/portfolio.html", context)
@@ -64,7 +66,9 @@ def order_ticket(request: HttpRequest, portfolio_id: int) -> HttpResponse:
             client_order_id=form.get("client_order_id") or f"web-{uuid.uuid4().hex[:16]}",
             symbol=form.get("symbol", ""), side=form.get("side", "buy"), quantity=form.get("quantity", ""),
             order_type=form.get("order_type", "market"), time_in_force=form.get("time_in_force", "day"),
-            limit_price=form.get("limit_price") or None, stop_price=form.get("stop_price") or None)
+            limit_price=form.get("limit_price") or None, stop_price=form.get("stop_price") or None,
+            lot_method=form.get("lot_method") or None,
+            lot_ids=tuple(i.strip() for i in form.get("lot_ids", "").split(",") if i.strip()))
         order = services.order_submit(user=request.user, portfolio_id=portfolio.pk, request=order_request)
         messages.success(request, f"Order {order.client_order_id} {order.status}.")
     except BifrostError as exc:

@@ -85,3 +85,35 @@ def test_sale_through_api_relieves_the_lots_its_override_names(alice, daily_bars
     assert answer.status_code == 201, answer.json()
     assert models.Order.objects.get(client_order_id="s1").status == "filled"
     assert [lot["lot_id"] for lot in left] == [by_order[kept_order]]
+
+
+def test_portal_ticket_sends_the_lot_override_and_shows_a_bad_one(alice, daily_bars, monkeypatch, client):
+    from datetime import UTC, datetime
+
+    from bifrost.core.time import SimulatedClock
+    from bifrost_web.marketdata import services as md_services
+    from bifrost_web.trading import reports
+
+    md_services.bars_ingest(symbol="ACME", timeframe="1d", bars=daily_bars, source="test")
+    portfolio = tr_services.portfolio_create(owner=alice, name="ticket-book")
+    tr_services.cash_flow_record(user=alice, portfolio_id=portfolio.pk, kind="deposit", amount="100000",
+                                 ts_event=datetime(2024, 1, 2, 14, tzinfo=UTC), entry_id="dep")
+    _buy(alice, portfolio, "b1", 2)
+    _buy(alice, portfolio, "b2", 8)
+    client.force_login(alice)
+    page = client.get(f"/portfolios/{portfolio.pk}/").content.decode()
+    monkeypatch.setattr(tr_services, "WallClock", lambda: SimulatedClock(datetime(2024, 1, 16, 15, tzinfo=UTC)))
+    url = f"/portfolios/{portfolio.pk}/orders/"
+    client.post(url, {"side": "sell", "symbol": "ACME", "quantity": "10", "order_type": "market",
+                      "time_in_force": "gtc", "lot_method": "lifo", "client_order_id": "s1"})
+    refused = client.post(url, {"side": "sell", "symbol": "ACME", "quantity": "1", "time_in_force": "gtc",
+                                "lot_method": "cheapest", "client_order_id": "s2", "order_type": "market"},
+                          follow=True).content.decode()
+    tr_services.paper_process(portfolio_id=portfolio.pk, until=datetime(2024, 1, 18, tzinfo=UTC))
+
+    first_fill = models.Fill.objects.get(order__client_order_id="b1").fill_id
+    left = reports.lots_report(portfolio)["lots"]
+    assert 'id="ticket-lot-method"' in page and "<option>lifo</option>" in page
+    assert models.Order.objects.get(client_order_id="s1").lot_method == "lifo"
+    assert len(left) == 1 and first_fill in left[0]["lot_id"]  # LIFO sold the later lot
+    assert "cheapest" in refused and not models.Order.objects.filter(client_order_id="s2").exists()
