@@ -9,9 +9,12 @@ in ``AccountsConfig.ready()``; ``BIFROST_AUTH_CACHE_SECONDS`` bounds how long an
 lives otherwise (default 60 s; 0 turns the cache off). With the in-process cache of the
 embedded default, another *process* sees a deletion when its entry expires.
 
-Each process also remembers a lookup for :data:`LOCAL_SECONDS` (2 s), so a burst of requests
-with one token asks the shared cache once: a token deleted in one process stops working in
-the others within those 2 s, and at once in the process that deleted it.
+Each process also remembers a lookup for up to :data:`LOCAL_SECONDS` (30 s), checked on every
+request against an auth version number that every token deletion and user change bumps
+(:mod:`bifrost_web.caching`): with Redis the number is pushed to every process, so a deleted
+token stops working everywhere as soon as the message arrives, and a request asks neither the
+database nor Redis. With the in-process default cache, the process that deleted the token
+refuses it at once and the others when their entry expires.
 
 The user comes back as a deferred model instance: identity, activity and staff flags are
 loaded; any other field is read from the database on first access.
@@ -31,9 +34,13 @@ from rest_framework import exceptions
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.authtoken.models import Token
 
+from bifrost_web import caching
+
 _USER_FIELDS = ("id", "username", "is_active", "is_staff", "is_superuser")
-LOCAL_SECONDS = 2.0
-_local: dict[str, tuple[float, tuple]] = {}  # cache key -> (expiry on the monotonic clock, entry)
+LOCAL_SECONDS = 30.0
+AUTH_VERSION_KEY = "bifrost:auth:version"
+caching.register_version_keys(AUTH_VERSION_KEY)
+_local: dict[str, tuple[float, int, tuple]] = {}  # cache key -> (expiry on the monotonic clock, auth version, entry)
 
 
 @functools.cache
@@ -54,6 +61,7 @@ def forget_token(key: str) -> None:
     """Drop a token's cached lookup (it was deleted, or its user changed)."""
     _local.pop(_cache_key(key), None)
     cache.delete(_cache_key(key))
+    caching.bump(AUTH_VERSION_KEY)
 
 
 def forget_user_tokens(user_id: int) -> None:
@@ -62,6 +70,7 @@ def forget_user_tokens(user_id: int) -> None:
         _local.pop(key, None)
     if keys:
         cache.delete_many(keys)
+        caching.bump(AUTH_VERSION_KEY)
 
 
 class CachedTokenAuthentication(TokenAuthentication):
@@ -73,16 +82,18 @@ class CachedTokenAuthentication(TokenAuthentication):
             return super().authenticate_credentials(key)
         cache_key = _cache_key(key)
         now = time.monotonic()
+        version = caching.versions([AUTH_VERSION_KEY])[AUTH_VERSION_KEY]
         local = _local.get(cache_key)
-        hit = local[1] if local is not None and local[0] > now else cache.get(cache_key)
+        fresh = local is not None and local[0] > now and local[1] == version
+        hit = local[2] if fresh else cache.get(cache_key)
         if hit is None:
             user, token = super().authenticate_credentials(key)  # raises AuthenticationFailed
             hit = (tuple(getattr(user, f) for f in _user_fields()), token.created)
             cache.set(cache_key, hit, timeout)
-            self._remember(cache_key, hit, now, timeout)
+            self._remember(cache_key, hit, now, timeout, version)
             return user, token
-        if local is None or local[0] <= now:
-            self._remember(cache_key, hit, now, timeout)
+        if not fresh:
+            self._remember(cache_key, hit, now, timeout, version)
         values, created = hit
         user = get_user_model().from_db(DEFAULT_DB_ALIAS, _user_fields(), list(values))
         if not user.is_active:  # the entry is dropped on save; this is belt and braces
@@ -92,10 +103,10 @@ class CachedTokenAuthentication(TokenAuthentication):
         return user, token
 
     @staticmethod
-    def _remember(cache_key: str, hit: tuple, now: float, timeout: int) -> None:
+    def _remember(cache_key: str, hit: tuple, now: float, timeout: int, version: int) -> None:
         if len(_local) > 10_000:
             _local.clear()
-        _local[cache_key] = (now + min(LOCAL_SECONDS, timeout), hit)
+        _local[cache_key] = (now + min(LOCAL_SECONDS, timeout), version, hit)
 
 
 def _token_deleted(sender, instance: Token, **kwargs) -> None:

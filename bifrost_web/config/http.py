@@ -9,7 +9,9 @@ environ, and runs Django's WSGI handler on a small thread pool, through asgiref'
 layer that pushes alerts to portal sockets) still runs on the server's event loop.
 
 The response is collected in the worker thread and then sent; request bodies above 1 MB
-spool to a temporary file, as Django's own handlers do.
+spool to a temporary file, as Django's own handlers do. The pool (:class:`LifoThreadPool`)
+gives each request to the thread that finished last, so under light load one thread with
+warm caches serves them (``ThreadPoolExecutor`` rotates through its threads).
 
 Garbage collection: ``asgi.py`` freezes what start-up loaded, but a process's first requests
 load more (lazy imports, exchange calendars, compiled kernels, caches), and every full
@@ -24,10 +26,12 @@ requests, at a moment when no request is running in the process, it is collected
 
 from __future__ import annotations
 
+import collections
 import gc
 import sys
 import tempfile
-from concurrent.futures import ThreadPoolExecutor
+import threading
+from concurrent.futures import Executor, Future
 
 from asgiref.sync import sync_to_async
 
@@ -72,13 +76,119 @@ def _environ(scope: dict, body) -> dict:
     return environ
 
 
+class LifoThreadPool(Executor):
+    """A thread pool that hands each task to the thread that went idle last.
+
+    ``ThreadPoolExecutor``'s idle threads take turns (they wait on one queue), so at a few
+    requests a second every request ran on a different thread, with that thread's stack and
+    thread-local state (database connection handle, caches) cold. Here an idle thread waits
+    on its own slot and the most recently used one is woken first: under light load one
+    thread serves everything, and more start (up to ``max_workers``) only when requests
+    overlap. Tasks beyond that wait in arrival order.
+    """
+
+    def __init__(self, max_workers: int, thread_name_prefix: str = "pool") -> None:
+        if max_workers < 1:
+            raise ValueError(f"max_workers must be at least 1, was {max_workers}")
+        self.max_workers = max_workers
+        self.prefix = thread_name_prefix
+        self._lock = threading.Lock()
+        self._idle: list[_Slot] = []  # a stack: the last to go idle is woken first
+        self._waiting: collections.deque = collections.deque()
+        self._threads: list[threading.Thread] = []
+        self._shutdown = False
+
+    def submit(self, fn, /, *args, **kwargs) -> Future:
+        future: Future = Future()
+        task = (future, fn, args, kwargs)
+        with self._lock:
+            if self._shutdown:
+                raise RuntimeError("cannot submit to a pool that was shut down")
+            if self._idle:
+                self._idle.pop().give(task)
+            elif len(self._threads) < self.max_workers:
+                slot = _Slot()
+                slot.give(task)
+                thread = threading.Thread(target=self._work, args=(slot,), daemon=True,
+                                          name=f"{self.prefix}_{len(self._threads)}")
+                self._threads.append(thread)
+                thread.start()
+            else:
+                self._waiting.append(task)
+        return future
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        with self._lock:
+            self._shutdown = True
+            if cancel_futures:
+                while self._waiting:
+                    self._waiting.popleft()[0].cancel()
+            while self._idle:
+                self._idle.pop().give(None)
+            threads = list(self._threads)
+        if wait:
+            for thread in threads:
+                if thread is not threading.current_thread():
+                    thread.join()
+
+    def _work(self, slot: _Slot) -> None:
+        task = slot.take()
+        while task is not None:
+            future, fn, args, kwargs = task
+            outcome, failed = None, False
+            if not future.set_running_or_notify_cancel():
+                future = None
+            else:
+                try:
+                    outcome, failed = fn(*args, **kwargs), False
+                except BaseException as exc:  # noqa: BLE001 - handed to the caller through the future
+                    outcome, failed = exc, True
+            # back on the idle stack before the caller hears of the result, so that its next
+            # task (often submitted at once) finds this thread rather than starting another
+            with self._lock:
+                if self._waiting:
+                    task = self._waiting.popleft()
+                elif self._shutdown:
+                    task = None
+                else:
+                    self._idle.append(slot)
+                    task = slot
+            if future is not None:
+                if failed:
+                    future.set_exception(outcome)
+                else:
+                    future.set_result(outcome)
+            del future, fn, args, kwargs, outcome  # drop references before sleeping
+            if task is slot:
+                task = slot.take()
+
+
+class _Slot:
+    """One idle thread's mailbox."""
+
+    __slots__ = ("_ready", "_task")
+
+    def __init__(self) -> None:
+        self._ready = threading.Semaphore(0)
+        self._task = None
+
+    def give(self, task) -> None:
+        self._task = task
+        self._ready.release()
+
+    def take(self):
+        self._ready.acquire()
+        task, self._task = self._task, None
+        return task
+
+
 class SyncDjangoHttp:
     """An ASGI app (HTTP scopes only) that runs a WSGI application on ``threads`` threads."""
 
     def __init__(self, wsgi_application, *, threads: int = 4, refreeze_after: int = 100,
                  collect_every: int = 50) -> None:
         self.wsgi_application = wsgi_application
-        self.executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="bifrost-http")
+        self.executor = LifoThreadPool(max_workers=threads, thread_name_prefix="bifrost-http")
         self._run = sync_to_async(self._respond, thread_sensitive=False, executor=self.executor)
         self.refreeze_after = refreeze_after
         self.collect_every = collect_every

@@ -66,12 +66,56 @@ def bars_read(
         If nothing is stored for the symbol at or below this timeframe.
     """
     timeframe = Timeframe.parse(timeframe)
-    if adjust not in {"none", "splits", "all"}:
-        raise InvalidInput(f"adjust must be one of none, splits, all; was {adjust!r}")
+    _check_adjust(adjust)
     if start is not None and end is not None and start >= end:
         raise InvalidInput(f"date range is inverted or empty: start {start.isoformat()} must be before end {end.isoformat()}")
     instrument = instrument_get(symbol=symbol)
-    available = sorted(stored_timeframes(instrument=instrument), key=lambda t: t.minutes)
+    bars = _read_series(instrument, stored_timeframes(instrument=instrument), timeframe, start, end)
+    if adjust != "none" and not bars.empty:
+        bars = adjust_bars(bars, corporate_actions(instrument=instrument), splits=True, dividends=adjust == "all")
+    return bars
+
+
+def bars_read_many(*, symbols: list[str], timeframe: Timeframe | str, adjust: str = "none") -> dict[str, pd.DataFrame]:
+    """:func:`bars_read` (all stored dates) for many symbols: the instruments, what each has stored
+    and the corporate actions in one query each, then one read per series.
+
+    Symbols that are not stored, or have nothing at or below ``timeframe``, are left out.
+    """
+    timeframe = Timeframe.parse(timeframe)
+    _check_adjust(adjust)
+    instruments = list(models.Instrument.objects.filter(symbol__in={normalize_symbol(s) for s in symbols}))
+    stored: dict[int, list[Timeframe]] = {}
+    for instrument_id, tf, *_ in storage.bar_counts([i.id for i in instruments]):
+        stored.setdefault(instrument_id, []).append(Timeframe(tf))
+    actions: dict[int, list[CorporateAction]] = {}
+    if adjust != "none":
+        by_id = {i.id: i.symbol for i in instruments}
+        for a in models.CorporateAction.objects.filter(instrument_id__in=list(by_id)).order_by("ex_date"):
+            actions.setdefault(a.instrument_id, []).append(CorporateAction(
+                symbol=by_id[a.instrument_id], ex_date=a.ex_date, kind=ActionKind(a.kind), value=a.value,
+                currency=a.currency))
+    out = {}
+    for instrument in instruments:
+        try:
+            bars = _read_series(instrument, stored.get(instrument.id, []), timeframe, None, None)
+        except NoDataInRange:
+            continue
+        if adjust != "none" and not bars.empty:
+            bars = adjust_bars(bars, actions.get(instrument.id, []), splits=True, dividends=adjust == "all")
+        out[instrument.symbol] = bars
+    return out
+
+
+def _check_adjust(adjust: str) -> None:
+    if adjust not in {"none", "splits", "all"}:
+        raise InvalidInput(f"adjust must be one of none, splits, all; was {adjust!r}")
+
+
+def _read_series(instrument: models.Instrument, stored: list[Timeframe], timeframe: Timeframe,
+                 start: datetime | None, end: datetime | None) -> pd.DataFrame:
+    """The instrument's bars at ``timeframe``: stored, or resampled from the finest stored finer timeframe."""
+    available = sorted(stored, key=lambda t: t.minutes)
     if timeframe in available:
         source_tf = timeframe
     else:
@@ -83,9 +127,6 @@ def bars_read(
     bars = storage.read_bars(instrument.id, source_tf, start=start, end=end)
     if source_tf is not timeframe and not bars.empty:
         bars = resample_bars(bars, source=source_tf, target=timeframe, calendar=instrument.calendar)
-    if adjust != "none" and not bars.empty:
-        actions = corporate_actions(instrument=instrument)
-        bars = adjust_bars(bars, actions, splits=True, dividends=adjust == "all")
     return bars
 
 

@@ -29,6 +29,7 @@ from bifrost.marketdata.types import (
     normalize_symbol,
 )
 from bifrost.marketdata.validation import GapPolicy, QualityReport, check_bars
+from bifrost_web import caching
 from bifrost_web.marketdata import models, storage
 
 logger = logging.getLogger("bifrost.marketdata")
@@ -139,9 +140,10 @@ def bars_ingest(
     symbol = normalize_symbol(symbol)
     timeframe = Timeframe.parse(timeframe)
     try:
-        return _ingest_one(symbol=symbol, timeframe=timeframe, bars=bars, source=source,
-                           instrument_info=instrument_info, actions=actions, gap_policy=gap_policy,
-                           calendar=calendar)
+        with caching.deferred_bumps():  # the bars, the instrument and its actions: one market data change
+            return _ingest_one(symbol=symbol, timeframe=timeframe, bars=bars, source=source,
+                               instrument_info=instrument_info, actions=actions, gap_policy=gap_policy,
+                               calendar=calendar)
     except BifrostError as exc:
         _record_failure(source, symbol, timeframe.value, exc)
         raise
@@ -195,6 +197,12 @@ def bars_ingest_many(
     validation. On PostgreSQL the COPYs of different symbols run on separate server
     processes, which is how a bulk load uses more than one core.
     """
+    with caching.deferred_bumps():  # readers of market data (risk) rebuild once, after the last series
+        return _ingest_many(series=series, source=source, gap_policy=gap_policy, workers=workers, progress=progress)
+
+
+def _ingest_many(*, series, source: str, gap_policy, workers: int, progress) -> list[IngestResult]:
+    import contextvars
     from concurrent.futures import ThreadPoolExecutor
 
     from django.db import connections
@@ -236,8 +244,9 @@ def bars_ingest_many(
         finally:
             connections.close_all()  # this thread's connection
 
+    contexts = [contextvars.copy_context() for _ in prepared]  # the deferred bumps reach the threads
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        for i, result in enumerate(pool.map(store_in_thread, prepared)):
+        for i, result in enumerate(pool.map(lambda ctx, item: ctx.run(store_in_thread, item), contexts, prepared)):
             results.append(result)
             if progress:
                 progress(i + 1, len(prepared))
@@ -302,13 +311,14 @@ def provider_refresh(
     if history.bars.empty:
         raise NoDataInRange(
             f"{provider.name} returned no {timeframe.value} bars for {symbol} in [{start.isoformat()}, {end.isoformat()})")
-    result = bars_ingest(
-        symbol=symbol, timeframe=timeframe, bars=history.bars, source=provider.name,
-        instrument_info=history.instrument, actions=history.actions,
-        gap_policy=GapPolicy.WARN,  # a provider's own gaps are reported, not fatal
-    )
-    if with_snapshot:
-        company_snapshot_record(snapshot=provider.company_snapshot(symbol))
+    with caching.deferred_bumps():
+        result = bars_ingest(
+            symbol=symbol, timeframe=timeframe, bars=history.bars, source=provider.name,
+            instrument_info=history.instrument, actions=history.actions,
+            gap_policy=GapPolicy.WARN,  # a provider's own gaps are reported, not fatal
+        )
+        if with_snapshot:
+            company_snapshot_record(snapshot=provider.company_snapshot(symbol))
     return result
 
 
@@ -331,7 +341,7 @@ def file_import(
                                 tz=tz)
         results = []
         # All or nothing: one bad symbol in the file rolls back the others.
-        with transaction.atomic():
+        with caching.deferred_bumps(), transaction.atomic():
             for i, item in enumerate(frames):
                 results.append(_ingest_one(symbol=item.symbol, timeframe=item.timeframe, bars=item.bars,
                                            source=source, instrument_info=None, actions=(),
@@ -351,11 +361,12 @@ def demo_load(*, progress: Callable[[int, int], None] | None = None) -> list[Ing
 
     series = load_demo_history()
     results = []
-    for i, item in enumerate(series):
-        results.append(bars_ingest(symbol=item.instrument.symbol, timeframe=Timeframe.D1, bars=item.bars,
-                                   source="demo:arch", instrument_info=item.instrument))
-        if progress:
-            progress(i + 1, len(series))
+    with caching.deferred_bumps():
+        for i, item in enumerate(series):
+            results.append(bars_ingest(symbol=item.instrument.symbol, timeframe=Timeframe.D1, bars=item.bars,
+                                       source="demo:arch", instrument_info=item.instrument))
+            if progress:
+                progress(i + 1, len(series))
     return results
 
 

@@ -25,6 +25,13 @@ class RiskConfig(AppConfig):
             post_save.connect(services.book_changed, sender=model, dispatch_uid=f"risk-book-saved-{model}")
         for model in ("trading.Portfolio", "trading.PortfolioSnapshot"):
             post_delete.connect(services.book_changed, sender=model, dispatch_uid=f"risk-book-deleted-{model}")
+        # market data under the books: bars (every successful ingest records a run), adjustments, company data
+        from bifrost_web.risk import market
+
+        for model in ("marketdata.IngestRun", "marketdata.Instrument", "marketdata.CorporateAction",
+                      "marketdata.CompanySnapshot"):
+            post_save.connect(market.market_changed, sender=model, dispatch_uid=f"risk-market-saved-{model}")
+            post_delete.connect(market.market_changed, sender=model, dispatch_uid=f"risk-market-deleted-{model}")
         for model in ("risk.LimitSet", "risk.LimitRule"):
             post_save.connect(services.limits_changed, sender=model, dispatch_uid=f"risk-limits-saved-{model}")
             post_delete.connect(services.limits_changed, sender=model, dispatch_uid=f"risk-limits-deleted-{model}")

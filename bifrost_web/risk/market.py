@@ -1,7 +1,12 @@
 """The market side of a risk book: prices, returns, volumes and company data from stored bars.
 
-Series are cached in process for ``BIFROST_RISK_CACHE_SECONDS`` (default 60): they move only
-when bars are ingested, and the pre-trade path must not re-read hundreds of series per order.
+Series are cached in process: they move only when bars, corporate actions or company data are
+stored, and the pre-trade path must not re-read hundreds of series per order. Every such write
+bumps the market version (:func:`market_changed`, connected to the stored models' signals;
+with Redis every process sees it at once), which drops the entries here and the risk books
+built on them. ``BIFROST_RISK_CACHE_SECONDS`` (default 900) bounds an entry's life otherwise,
+for writes that bypass the signals. (At 60 s, the old default, every process re-read all of a
+500-name book's series once a minute: 2.5 s in one request.)
 """
 
 from __future__ import annotations
@@ -15,17 +20,52 @@ import pandas as pd
 from django.conf import settings
 
 from bifrost.core.errors import NotFoundError
+from bifrost.marketdata.types import normalize_symbol
+from bifrost_web import caching
 from bifrost_web.marketdata import models as md_models
 from bifrost_web.marketdata import selectors as md_selectors
 
 _ADV_DAYS = 20
-_cache: dict[str, tuple[float, pd.DataFrame | None]] = {}
-_info_cache: dict[str, tuple[float, dict]] = {}
-_model_cache: dict[tuple[frozenset[str], int], tuple[float, MarketModel]] = {}
+# every entry: (expiry on the monotonic clock, market version, value...)
+_cache: dict[str, tuple[float, int, pd.DataFrame | None, float | None]] = {}  # ..., frame, last close
+_info_cache: dict[str, tuple[float, int, dict]] = {}
+_model_cache: dict[tuple[frozenset[str], int], tuple[float, int, MarketModel]] = {}
+MARKET_VERSION_KEY = "bifrost:risk:market-version"
+caching.register_version_keys(MARKET_VERSION_KEY)
 
 
 def _ttl() -> float:
-    return float(getattr(settings, "BIFROST_RISK_CACHE_SECONDS", 60))
+    return float(getattr(settings, "BIFROST_RISK_CACHE_SECONDS", 900))
+
+
+def market_version() -> int:
+    return caching.versions([MARKET_VERSION_KEY])[MARKET_VERSION_KEY]
+
+
+def _fresh(hit, now: float, version: int) -> bool:
+    return hit is not None and hit[0] > now and hit[1] == version
+
+
+def market_changed(sender=None, instance=None, **kwargs) -> None:
+    """Signal receiver: bars, corporate actions or company data were stored; every process re-reads them.
+
+    Connected to successful ingest runs (every bar write records one), instruments (sector,
+    industry, calendar; a deletion takes its bars), corporate actions (adjusted closes) and
+    company snapshots (betas). This process forgets at once; the shared version moves when
+    the transaction commits.
+    """
+    from django.db import transaction
+
+    if sender is not None and sender._meta.model_name == "ingestrun" and instance is not None \
+            and instance.status != "succeeded":
+        return
+    clear_cache()
+
+    def after_commit() -> None:
+        caching.bump(MARKET_VERSION_KEY)
+        clear_cache()
+
+    transaction.on_commit(after_commit, robust=True)
 
 
 def clear_cache() -> None:
@@ -39,35 +79,61 @@ def clear_cache() -> None:
     services._LIMITS_CACHE.clear()
     services._BOOK_CACHE.clear()
     services._ORDERS_CACHE.clear()
+    services._PORTFOLIO_CACHE.clear()
 
 
 def daily_history(symbol: str) -> pd.DataFrame | None:
     """Adjusted daily ``close`` and ``volume`` of ``symbol`` (all stored bars), or ``None`` if none are stored."""
-    now = time.monotonic()
+    now, version = time.monotonic(), market_version()
     hit = _cache.get(symbol)
-    if hit is not None and hit[0] > now:
-        return hit[1]
+    if _fresh(hit, now, version):
+        return hit[2]
     try:
         bars = md_selectors.bars_read(symbol=symbol, timeframe="1d", adjust="all")
-        frame = bars[["close", "volume"]].astype(float) if not bars.empty else None
     except NotFoundError:
-        frame = None
+        bars = None
+    return _remember(symbol, bars, now, version)
+
+
+def _remember(symbol: str, bars: pd.DataFrame | None, now: float, version: int) -> pd.DataFrame | None:
+    frame = bars[["close", "volume"]].astype(float) if bars is not None and not bars.empty else None
     if frame is not None:
         frame.index = pd.DatetimeIndex(frame.index).tz_convert("UTC").normalize() if frame.index.tz is not None \
             else pd.DatetimeIndex(frame.index).normalize()
         frame = frame[~frame.index.duplicated(keep="last")]
-    _cache[symbol] = (now + _ttl(), frame)
+    last = float(frame["close"].iloc[-1]) if frame is not None and not frame.empty else None
+    _cache[symbol] = (now + _ttl(), version, frame, last)
     return frame
+
+
+def _prefetch_histories(symbols: list[str]) -> None:
+    """Read the daily histories this process does not hold in one batch (a 500-name book: 0.3 s, not 2.5 s)."""
+    now, version = time.monotonic(), market_version()
+    missing = [s for s in symbols if not _fresh(_cache.get(s), now, version)]
+    if len(missing) < 2:
+        return
+    found = md_selectors.bars_read_many(symbols=missing, timeframe="1d", adjust="all")
+    for symbol in missing:
+        _remember(symbol, found.get(normalize_symbol(symbol)), now, version)
+
+
+def last_close(symbol: str) -> float | None:
+    """The latest adjusted daily close of ``symbol`` (cached with its history), or ``None`` without bars."""
+    hit = _cache.get(symbol)
+    if not _fresh(hit, time.monotonic(), market_version()):
+        daily_history(symbol)
+        hit = _cache[symbol]
+    return hit[3]
 
 
 def instrument_info(symbols: Iterable[str]) -> dict[str, dict]:
     """Sector, industry, country, currency and the latest company beta by symbol."""
-    now = time.monotonic()
+    now, version = time.monotonic(), market_version()
     out, missing = {}, []
     for symbol in symbols:
         hit = _info_cache.get(symbol)
-        if hit is not None and hit[0] > now:
-            out[symbol] = hit[1]
+        if _fresh(hit, now, version):
+            out[symbol] = hit[2]
         else:
             missing.append(symbol)
     if missing:
@@ -84,7 +150,7 @@ def instrument_info(symbols: Iterable[str]) -> dict[str, dict]:
             if row:
                 info = {"sector": row["sector"], "industry": row["industry"], "country": row["country"],
                         "currency": row["currency"], "beta": betas.get(row["id"])}
-            _info_cache[symbol] = (now + _ttl(), info)
+            _info_cache[symbol] = (now + _ttl(), version, info)
             out[symbol] = info
     return out
 
@@ -168,11 +234,12 @@ def market_model(symbols: Iterable[str], *, lookback_days: int = 250, cache: boo
     """
     symbols = sorted(set(symbols))
     key = (frozenset(symbols), lookback_days)
-    now = time.monotonic()
+    now, version = time.monotonic(), market_version()
     hit = _model_cache.get(key) if cache else None
-    if hit is not None and hit[0] > now:
-        return hit[1]
+    if _fresh(hit, now, version):
+        return hit[2]
     model = MarketModel(info=instrument_info(symbols))
+    _prefetch_histories(symbols)
     closes = {}
     for symbol in symbols:
         history = daily_history(symbol)
@@ -192,5 +259,5 @@ def market_model(symbols: Iterable[str], *, lookback_days: int = 250, cache: boo
             model.no_history.extend(enough)
             model.returns = pd.DataFrame()
     if cache:
-        _model_cache[key] = (now + _ttl(), model)
+        _model_cache[key] = (now + _ttl(), version, model)
     return model

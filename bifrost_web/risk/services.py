@@ -206,24 +206,28 @@ def _scope_portfolios(portfolio: trading_models.Portfolio | None,
     return [portfolio]
 
 
-_NAV_CACHE: dict[tuple[int, ...], tuple[float, pd.DataFrame]] = {}
+_NAV_CACHE: dict[tuple[int, ...], tuple[float, int, pd.DataFrame]] = {}
+_NAV_VERSION_KEY = "bifrost:risk:nav-version"
 
 
 def _nav_index(portfolios: list[trading_models.Portfolio], *, cached: bool = False) -> pd.DataFrame:
     """Daily NAV and external flows summed over the portfolios (from the trading snapshots).
 
-    ``cached`` (the pre-trade path) reuses the frame for ``BIFROST_RISK_CACHE_SECONDS``: the
-    snapshots are written once a day, and the drawdown limits use the live NAV on top of them.
+    ``cached`` (the pre-trade path) reuses the frame while no snapshot was saved or deleted
+    anywhere (the NAV version, bumped by :func:`book_changed`), at most for
+    ``BIFROST_RISK_CACHE_SECONDS``: the snapshots are written once a day, and the drawdown
+    limits use the live NAV on top of them.
     """
     import time
 
     key = tuple(p.pk for p in portfolios)
     if cached:
+        version = caching.versions([_NAV_VERSION_KEY])[_NAV_VERSION_KEY]
         hit = _NAV_CACHE.get(key)
-        if hit is not None and hit[0] > time.monotonic():
-            return hit[1]
+        if hit is not None and hit[0] > time.monotonic() and hit[1] == version:
+            return hit[2]
         frame = _nav_index(portfolios)
-        _NAV_CACHE[key] = (time.monotonic() + market._ttl(), frame)
+        _NAV_CACHE[key] = (time.monotonic() + market._ttl(), version, frame)
         return frame
     rows = list(trading_models.PortfolioSnapshot.objects.filter(portfolio__in=portfolios).values_list(
         "date", "nav", "net_flow"))
@@ -250,12 +254,12 @@ def _twr_index(daily: pd.DataFrame, live_nav: float) -> pd.Series | None:
 
 _BOOK_VERSION_KEY = "bifrost:risk:book-version"
 _ORDERS_VERSION_KEY = "bifrost:risk:orders-version"
-_BOOK_CACHE: dict[tuple, tuple[float, tuple[int, int], ScopeBook]] = {}
+_BOOK_CACHE: dict[tuple, tuple[float, tuple, ScopeBook]] = {}
 _ORDERS_CACHE: dict[tuple, tuple[float, int, list[tuple[datetime, str, int]]]] = {}
 
 
 def _book_cache_seconds() -> float:
-    return float(getattr(settings, "BIFROST_RISK_BOOK_CACHE_SECONDS", 10))
+    return float(getattr(settings, "BIFROST_RISK_BOOK_CACHE_SECONDS", 60))
 
 
 def _bump(key: str) -> None:
@@ -283,12 +287,16 @@ def book_changed(sender=None, instance=None, created: bool = True, **kwargs) -> 
         key, local = _ORDERS_VERSION_KEY, _ORDERS_CACHE
     else:
         key, local = _BOOK_VERSION_KEY, _BOOK_CACHE
+        _PORTFOLIO_CACHE.clear()
         if model == "portfoliosnapshot":
             _NAV_CACHE.clear()
     local.clear()
 
     def after_commit() -> None:
         _bump(key)
+        if model == "portfoliosnapshot":
+            _bump(_NAV_VERSION_KEY)
+            _NAV_CACHE.clear()
         local.clear()
         _uncommitted.block = None
 
@@ -313,9 +321,11 @@ def _sees_uncommitted_writes() -> bool:
     return False
 
 
-def _state_versions() -> tuple[int, int, int]:
-    got = caching.versions([_LIMITS_VERSION_KEY, _BOOK_VERSION_KEY, _ORDERS_VERSION_KEY])
-    return got[_LIMITS_VERSION_KEY], got[_BOOK_VERSION_KEY], got[_ORDERS_VERSION_KEY]
+def _state_versions() -> tuple[int, tuple[int, int], int]:
+    """The limits version, the book's (positions and cash, market data) and the order times'."""
+    got = caching.versions([_LIMITS_VERSION_KEY, _BOOK_VERSION_KEY, market.MARKET_VERSION_KEY, _ORDERS_VERSION_KEY])
+    return (got[_LIMITS_VERSION_KEY], (got[_BOOK_VERSION_KEY], got[market.MARKET_VERSION_KEY]),
+            got[_ORDERS_VERSION_KEY])
 
 
 def _recent_order_rows(portfolios: list[trading_models.Portfolio], now: datetime) -> list[tuple[datetime, str, int]]:
@@ -332,9 +342,10 @@ def scope_book(*, portfolio: trading_models.Portfolio | None = None,
 
     ``cached`` (the pre-trade path: orders and what-ifs) reuses the book built for the same
     limit set, scope and New York day while nothing it depends on has changed: the versions
-    bumped by :func:`limits_changed` and :func:`book_changed` (kept in Django's cache, so with
-    Redis every process sees a change at once) must match, and an entry lives at most
-    ``BIFROST_RISK_BOOK_CACHE_SECONDS`` (default 10 s; market data has its own
+    bumped by :func:`limits_changed`, :func:`book_changed` and
+    :func:`~bifrost_web.risk.market.market_changed` (kept in Django's cache, so with Redis every
+    process sees a change at once) must match, and an entry lives at most
+    ``BIFROST_RISK_BOOK_CACHE_SECONDS`` (default 60 s; market data has its own
     ``BIFROST_RISK_CACHE_SECONDS``). The recent order times (order-rate limits) are cached apart,
     against the orders version, so a new order does not rebuild the book. A write that bypasses
     the ORM's signals (a queryset ``update`` of a portfolio's positions) is seen when the entry
@@ -365,17 +376,29 @@ def scope_book(*, portfolio: trading_models.Portfolio | None = None,
     extra = tuple(s for s in extra_symbols if s not in built.model.prices and s not in built.model.no_history)
     if extra:
         built = entry(extra)
-    if limit_set is None or not any(r.kind == LimitKind.ORDER_RATE.value for r in limit_set.rules.all()):
+    if limit_set is None or not _has_order_rate(limit_set):
         return built
     hit = _ORDERS_CACHE.get(scope)
     if hit is None or hit[1] != orders_version or hit[0] <= time.monotonic():
         hit = (expires, orders_version, _recent_order_rows(built.portfolios, now))
         _ORDERS_CACHE[scope] = hit
     since = now - _ORDER_RATE_LOOKBACK
+    recent = [ts for ts, cid, pid in hit[2] if ts >= since
+              and not (cid == exclude_order and (portfolio is None or pid == portfolio.pk))]
+    if not recent:  # the cached book was built without order times
+        return built
     book = copy.copy(built.book)  # the derived sums stay valid: only the order times differ
-    book.recent_orders = [ts for ts, cid, pid in hit[2] if ts >= since
-                          and not (cid == exclude_order and (portfolio is None or pid == portfolio.pk))]
+    book.recent_orders = recent
     return dataclasses.replace(built, book=book)
+
+
+def _has_order_rate(limit_set: models.LimitSet) -> bool:
+    """Whether the set has an order-rate rule (kept on the row, which the limits cache rebuilds on any change)."""
+    found = getattr(limit_set, "_bifrost_has_order_rate", None)
+    if found is None:
+        found = limit_set._bifrost_has_order_rate = any(
+            r.kind == LimitKind.ORDER_RATE.value for r in limit_set.rules.all())
+    return found
 
 
 def _build_scope_book(*, portfolio: trading_models.Portfolio | None, household: trading_models.Household | None,
@@ -461,6 +484,7 @@ class WebRiskCheck:
     def __init__(self, limit_set: models.LimitSet, portfolio: trading_models.Portfolio) -> None:
         self.limit_set = limit_set
         self.portfolio = portfolio
+        self.prices: Mapping[str, float] = {}  # the last check's book prices (last closes)
 
     def check(self, order: OrderRequest, context: PreTradeContext) -> CheckResult:
         household = self.limit_set.household
@@ -471,6 +495,7 @@ class WebRiskCheck:
         if domain is None:  # kept on the cached limit-set row (see _active_limit_sets), rebuilt with it
             domain = self.limit_set._bifrost_domain = domain_limit_set(self.limit_set)
         result = RiskLimitCheck(domain, built.book).check(order, context)
+        self.prices = built.book.prices
         drawdown = [f for f in result.findings if f.severity is Decision.REJECT and f.rule in DRAWDOWN_KINDS]
         if drawdown:
             targets = [p.pk for p in built.portfolios]
@@ -480,9 +505,9 @@ class WebRiskCheck:
 
 
 _LIMITS_VERSION_KEY = "bifrost:risk:limits-version"
-caching.register_version_keys(_LIMITS_VERSION_KEY, _BOOK_VERSION_KEY, _ORDERS_VERSION_KEY)
+caching.register_version_keys(_LIMITS_VERSION_KEY, _BOOK_VERSION_KEY, _ORDERS_VERSION_KEY, _NAV_VERSION_KEY)
 _LIMITS_CACHE: dict[tuple[int, int | None], tuple[float, int, list[models.LimitSet]]] = {}
-_LIMITS_CACHE_SECONDS = 10.0
+_LIMITS_CACHE_SECONDS = 60.0
 
 
 def limits_changed(**_) -> None:
@@ -497,7 +522,7 @@ def _active_limit_sets(portfolio) -> list[models.LimitSet]:
     Cached in process and checked against a version number in Django's cache, bumped by
     :func:`limits_changed` on any save or delete of a limit set or rule (admin edits included).
     With Redis as the cache (production) every worker sees a change at once; with the in-process
-    default cache other worker processes see it when their entry expires, within 10 s.
+    default cache other worker processes see it when their entry expires, within 60 s.
     """
     import time
 
@@ -571,19 +596,52 @@ def what_if(*, user, portfolio_id: int, symbol: str, side: str, quantity, limit_
                         limit_price=limit_price, clock=clock)
 
 
+_PORTFOLIO_CACHE: dict[tuple[int, int], tuple[float, int, trading_models.Portfolio]] = {}
+
+
+def _checked_portfolio(*, user, portfolio_id) -> trading_models.Portfolio:
+    """The user's portfolio for a what-if check, from this process's memory while the book is unchanged.
+
+    Portfolio saves and deletes and every ledger entry bump the book version (see
+    :func:`book_changed`), so an entry under the current version is the row as stored; it
+    lives at most ``BIFROST_RISK_BOOK_CACHE_SECONDS``. The instance is shared by the checks
+    that read it and must not be changed. A missing or foreign portfolio is never remembered:
+    it is looked up (and refused) each time.
+    """
+    import time
+
+    try:
+        key = (user.pk, int(portfolio_id))
+    except (TypeError, ValueError):
+        return trading_selectors.portfolio_get(user=user, portfolio_id=portfolio_id)  # refuses it
+    if _sees_uncommitted_writes():  # this thread's open transaction changed the book: read it, keep nothing
+        return trading_selectors.portfolio_get(user=user, portfolio_id=portfolio_id)
+    version = caching.versions([_BOOK_VERSION_KEY])[_BOOK_VERSION_KEY]
+    hit = _PORTFOLIO_CACHE.get(key)
+    if hit is None or hit[1] != version or hit[0] <= time.monotonic():
+        portfolio = trading_selectors.portfolio_get(user=user, portfolio_id=portfolio_id)
+        if len(_PORTFOLIO_CACHE) >= 10_000:
+            _PORTFOLIO_CACHE.clear()
+        hit = (time.monotonic() + _book_cache_seconds(), version, portfolio)
+        _PORTFOLIO_CACHE[key] = hit
+    return hit[2]
+
+
 def _what_if(*, user, portfolio_id: int, symbol: str, side: str, quantity, limit_price, clock: Clock | None) -> dict:
-    portfolio = trading_selectors.portfolio_get(user=user, portfolio_id=portfolio_id)
+    portfolio = _checked_portfolio(user=user, portfolio_id=portfolio_id)
     now = (clock or WallClock()).now()
     request = OrderRequest(client_order_id="what-if", symbol=symbol, side=side, quantity=quantity,
                            order_type="limit" if limit_price is not None else "market",
                            limit_price=limit_price, time_in_force="day")
-    history = market.daily_history(request.symbol)
-    price = float(history["close"].iloc[-1]) if history is not None and not history.empty else None
     # no last price in the context: the checks value the order at the book's price for the symbol
     context = PreTradeContext(portfolio_id=str(portfolio.pk), now=now)
     findings = []
+    price = None
     for check in pretrade_checks(portfolio, request, now):
         findings.extend(check.check(request, context).findings)
+        price = check.prices.get(request.symbol, price)
+    if price is None:
+        price = market.last_close(request.symbol)
     _pending().pop((portfolio.pk, "what-if"), None)  # a what-if never trips anything
     result = CheckResult.of(*findings) if findings else CheckResult.accept()
     return {"decision": result.decision.value, "findings": [f.as_dict() for f in result.findings],

@@ -22,7 +22,7 @@ def test_versioned_cache_entry_expires_without_a_bump():
     assert config.get("k", lambda: "v1") == "v1" and config.get("k", lambda: "v2") == "v2"
 
 
-def test_version_snapshot_reads_registered_versions_once_and_sees_own_bumps():
+def test_version_snapshot_reads_registered_versions_once_and_sees_own_bumps(without_feed):
     caching.register_version_keys("bifrost:test:x", "bifrost:test:y")
     calls = []
     original = cache.get_many
@@ -45,6 +45,15 @@ def test_version_snapshot_reads_registered_versions_once_and_sees_own_bumps():
     assert len(calls) == 3  # one read for both keys, one after the bump, one outside the block
     assert "bifrost:test:x" in calls[0] and "bifrost:test:y" in calls[0]
     assert outside == {"bifrost:test:x": 0}
+
+
+@pytest.fixture
+def without_feed(settings):
+    """Versions read from the cache on every use (the embedded default; Redis with the feed off)."""
+    settings.BIFROST_VERSION_FEED = False
+    caching.reset_version_feed()
+    yield
+    caching.reset_version_feed()
 
 
 @pytest.fixture(autouse=True)

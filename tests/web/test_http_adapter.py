@@ -172,3 +172,54 @@ def test_garbage_in_cycles_is_collected_between_requests_and_startup_refrozen():
     assert refrozen > frozen_before
     assert before_due and late_alive() is None
     assert (app.served, app.in_flight) == (5, 0)
+
+
+def test_lifo_pool_runs_light_load_on_one_thread_and_grows_under_overlap():
+    import threading
+
+    from bifrost_web.config.http import LifoThreadPool
+
+    pool = LifoThreadPool(max_workers=3, thread_name_prefix="t")
+    try:
+        names = [pool.submit(lambda: threading.current_thread().name).result(timeout=5) for _ in range(20)]
+        assert set(names) == {"t_0"}  # one request at a time: the same (warm) thread every time
+        release = threading.Event()
+        started = threading.Barrier(4)
+
+        def held():
+            started.wait(timeout=5)
+            release.wait(timeout=5)
+            return threading.current_thread().name
+
+        futures = [pool.submit(held) for _ in range(3)]
+        started.wait(timeout=5)  # three tasks run at once: the pool grew to its limit
+        queued = pool.submit(lambda: "ran after a thread came free")
+        assert not queued.done()
+        release.set()
+        assert {f.result(timeout=5) for f in futures} == {"t_0", "t_1", "t_2"}
+        assert queued.result(timeout=5) == "ran after a thread came free"
+        failing = pool.submit(lambda: 1 / 0)
+        with pytest.raises(ZeroDivisionError):
+            failing.result(timeout=5)
+    finally:
+        pool.shutdown(wait=True)
+    with pytest.raises(RuntimeError, match="shut down"):
+        pool.submit(lambda: None)
+
+
+def test_lifo_pool_skips_a_cancelled_task_and_keeps_serving():
+    import threading
+
+    from bifrost_web.config.http import LifoThreadPool
+
+    pool = LifoThreadPool(max_workers=1)
+    release = threading.Event()
+    try:
+        busy = pool.submit(release.wait, 5)
+        cancelled = pool.submit(lambda: "never")
+        assert cancelled.cancel()
+        after = pool.submit(lambda: "served")
+        release.set()
+        assert busy.result(timeout=5) is True and after.result(timeout=5) == "served" and cancelled.cancelled()
+    finally:
+        pool.shutdown(wait=True)

@@ -1,12 +1,13 @@
 """The pre-trade path's cached book (what-if and order submission) is invalidated by what it
 depends on: fills and cash flows (ledger entries), new orders (order-rate limits), limit
-changes; and a warm what-if reads nothing but the portfolio row.
+changes, new market data; and a warm what-if reads nothing from the database.
 
 Expected weights are computed here from the stored quantities and the last stored closes.
 """
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -102,7 +103,7 @@ def test_cached_book_follows_limit_set_settings(alice, book, bars):
     assert _position_weight(rejected) == pytest.approx(_weight_after(book, bars, "AAA", 10), rel=1e-9)
 
 
-def test_warm_what_if_reads_only_the_portfolio_row(alice, book):
+def test_warm_what_if_reads_nothing_from_the_database(alice, book):
     services.limit_upsert(user=alice, portfolio_id=book.pk, kind="position_weight", soft="0.01", hard="0.9")
     services.limit_upsert(user=alice, portfolio_id=book.pk, kind="order_rate", hard="100")
     cold_result = _what_if(alice, book, symbol="BBB")
@@ -116,9 +117,9 @@ def test_warm_what_if_reads_only_the_portfolio_row(alice, book):
     with CaptureQueriesContext(connection) as after_order:
         _what_if(alice, book, symbol="BBB")
     assert len(cold.captured_queries) > 1
-    assert _tables(warm) == ["trading_portfolio"]
+    assert _tables(warm) == []  # the portfolio row too is cached, under the book version
     assert warm_result == cold_result
-    assert _tables(after_order) == ["trading_portfolio", "trading_order"]  # a new order: only its times are read
+    assert _tables(after_order) == ["trading_order"]  # a new order: only its times are read
 
 
 def _tables(captured) -> list[str]:
@@ -139,3 +140,66 @@ def test_check_in_an_open_transaction_sees_its_writes_and_caches_none_of_them(al
     assert expected_inside < expected_before
     assert _position_weight(inside) == pytest.approx(expected_inside, rel=1e-9)
     assert _position_weight(before) == _position_weight(after) == pytest.approx(expected_before, rel=1e-9)
+
+
+def test_new_bars_reach_the_cached_book_at_once(alice, book, bars):
+    """An ingest bumps the market version: the next what-if prices the book on the new closes."""
+    from bifrost_web.marketdata import services as md_services
+    from bifrost_web.risk import market
+    from tests.factories import xnys_daily_bars
+
+    services.limit_upsert(user=alice, portfolio_id=book.pk, kind="position_weight", soft="0.01", hard="0.9")
+    before = _what_if(alice, book)
+    version = market.market_version()
+    higher = xnys_daily_bars("2023-01-03", "2024-03-28", seed=0, price=100.0)
+    higher[["open", "high", "low", "close"]] *= 2  # AAA restated at twice the price
+    md_services.bars_ingest(symbol="AAA", timeframe="1d", bars=higher, source="test")
+    after = _what_if(alice, book)
+    bars = {**bars, "AAA": higher}
+    assert market.market_version() > version
+    assert before["price"] == pytest.approx(last_close(bars, "AAA") / 2)
+    assert after["price"] == pytest.approx(last_close(bars, "AAA"))
+    assert _position_weight(after) == pytest.approx(_weight_after(book, bars, "AAA", 10), rel=1e-9)
+
+
+def test_a_market_version_bump_elsewhere_drops_this_process_entries(alice, book, bars):
+    from bifrost_web import caching
+    from bifrost_web.risk import market
+
+    services.limit_upsert(user=alice, portfolio_id=book.pk, kind="position_weight", soft="0.01", hard="0.9")
+    _what_if(alice, book)
+    with CaptureQueriesContext(connection) as warm:
+        _what_if(alice, book)
+    before = market.market_version()
+    caching.bump(market.MARKET_VERSION_KEY)  # what another process's ingest does to this one
+    deadline = time.monotonic() + 5
+    while market.market_version() == before:  # with Redis the bump arrives by pub/sub
+        assert time.monotonic() < deadline
+    with CaptureQueriesContext(connection) as after_bump:
+        _what_if(alice, book)
+    assert _tables(warm) == [] and any("marketdata_instrument" in q["sql"] for q in after_bump.captured_queries)
+
+
+def test_a_bulk_ingest_moves_the_market_version_once(monkeypatch):
+    """500 series stored by one call must not make every process rebuild 500 times."""
+    from bifrost.marketdata.types import InstrumentInfo
+    from bifrost_web import caching
+    from bifrost_web.marketdata import services as md_services
+    from bifrost_web.risk import market
+    from tests.factories import xnys_daily_bars
+
+    made = []  # bumps that reach the shared cache (not the ones a deferral collects); the key is shared with
+    original = caching.bump  # other test processes, so this process's own bumps are counted, not the number
+
+    def counting(key):
+        if caching._deferred.get() is None:
+            made.append(key)
+        original(key)
+
+    monkeypatch.setattr(caching, "bump", counting)
+    series = [(symbol, "1d", xnys_daily_bars("2023-06-01", "2024-03-28", seed=10 + i, price=30.0),
+               InstrumentInfo(symbol=symbol, sector="Utilities")) for i, symbol in enumerate(["EEE", "FFF", "GGG"])]
+    md_services.bars_ingest_many(series=series, source="test", workers=2)
+    assert made.count(market.MARKET_VERSION_KEY) == 1
+    md_services.bars_ingest(symbol="EEE", timeframe="1d", bars=series[0][2], source="test")
+    assert made.count(market.MARKET_VERSION_KEY) == 2

@@ -256,6 +256,8 @@ if BIFROST_ORDER_COMMIT not in ("durable", "fast"):
     raise ImproperlyConfigured(f"BIFROST_ORDER_COMMIT must be durable or fast, was {BIFROST_ORDER_COMMIT!r}")
 # threads per web process that run Django's (synchronous) request handling
 BIFROST_HTTP_THREADS = int(os.environ.get("BIFROST_HTTP_THREADS", "4"))
+# With Redis: version numbers of cached configuration pushed to every process (bifrost_web.caching)
+BIFROST_VERSION_FEED = env_bool("BIFROST_VERSION_FEED", True)
 BIFROST_AUTH_CACHE_SECONDS = int(os.environ.get("BIFROST_AUTH_CACHE_SECONDS", "60"))
 
 EMAIL_BACKEND = os.environ.get("BIFROST_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

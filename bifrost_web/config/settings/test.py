@@ -8,6 +8,13 @@ import os
 import tempfile
 
 os.environ.setdefault("BIFROST_DATA_DIR", tempfile.mkdtemp(prefix="bifrost-test-"))
+# Each pytest-xdist worker gets its own Redis key space, as it gets its own database: tests that
+# count cache reads or rebuilds must not see another worker's writes. Set in the environment, so
+# the worker processes and servers a test starts share the test's key space.
+if os.environ.get("PYTEST_XDIST_WORKER") and not os.environ.get("BIFROST_CACHE_PREFIX", "").endswith(
+        "-" + os.environ["PYTEST_XDIST_WORKER"]):
+    os.environ["BIFROST_CACHE_PREFIX"] = f"{os.environ.get('BIFROST_CACHE_PREFIX', 'bifrost')}-" \
+                                         f"{os.environ['PYTEST_XDIST_WORKER']}"
 
 from bifrost_web.config.settings.base import *  # noqa: E402,F403
 

@@ -208,3 +208,22 @@ def test_bars_ingest_many_stores_in_parallel_and_validates_everything_first(dail
     for symbol in ("AAA", "BBB", "CCC"):
         pd.testing.assert_frame_equal(selectors.bars_read(symbol=symbol, timeframe="1d"), daily_bars,
                                       check_freq=False)
+
+
+def test_bars_read_many_returns_what_bars_read_returns_for_each_symbol(daily_bars):
+    from tests.factories import xnys_minute_bars
+
+    split = CorporateAction(symbol="ACME", ex_date=date(2024, 2, 5), kind=ActionKind.SPLIT, value=Decimal("2"))
+    dividend = CorporateAction(symbol="BETA", ex_date=date(2024, 2, 12), kind=ActionKind.DIVIDEND, value=Decimal("0.5"))
+    services.bars_ingest(symbol="ACME", timeframe="1d", bars=daily_bars, source="test", actions=[split])
+    services.bars_ingest(symbol="BETA", timeframe="1d", bars=daily_bars * 1.5, source="test", actions=[dividend])
+    services.bars_ingest(symbol="MINI", timeframe="1m", bars=xnys_minute_bars("2024-03-04", seed=3), source="test")
+
+    for adjust in ("none", "splits", "all"):
+        many = selectors.bars_read_many(symbols=["acme", "BETA", "MINI", "NOPE"], timeframe="1d", adjust=adjust)
+        assert sorted(many) == ["ACME", "BETA", "MINI"]  # unknown symbols are left out
+        for symbol in ("ACME", "BETA", "MINI"):  # MINI: resampled from its minutes, like bars_read
+            pd.testing.assert_frame_equal(many[symbol], selectors.bars_read(symbol=symbol, timeframe="1d", adjust=adjust))
+    assert selectors.bars_read_many(symbols=["ACME"], timeframe="1h") == {}  # nothing at or below 1h: left out
+    with pytest.raises(InvalidInput, match="adjust"):
+        selectors.bars_read_many(symbols=["ACME"], timeframe="1d", adjust="some")
