@@ -153,7 +153,7 @@ class VersionFeed:
     resubscription.
     """
 
-    def __init__(self, redis_client, *, key, channel: str, ping_seconds: float = 5.0) -> None:
+    def __init__(self, redis_client, *, subscriber, key, channel: str, ping_seconds: float = 5.0) -> None:
         self.client = redis_client
         self.key = key  # the Django cache's key function: a version name -> its Redis key
         self.channel = channel
@@ -163,6 +163,7 @@ class VersionFeed:
         self.live = False
         self.subscriptions = 0  # how many times the subscription was (re)established
         self._bump = redis_client.register_script(_BUMP_SCRIPT)
+        self._subscriber = subscriber  # a client of its own: its connection is never shared with the cache's
         self._stop = threading.Event()
         self._pubsub = None
         self.thread = threading.Thread(target=self._run, name="bifrost-version-feed", daemon=True)
@@ -190,12 +191,10 @@ class VersionFeed:
         return value
 
     def stop(self) -> None:
+        """Stop answering at once; the thread closes its connection itself within a second (a
+        connection is not closed under a thread that may be reading it)."""
         self._stop.set()
         self.live = False
-        pubsub = self._pubsub
-        if pubsub is not None:
-            with contextlib.suppress(Exception):
-                pubsub.close()
 
     def _load(self, keys: list[str]) -> None:
         seen = {k: self.seq.get(k, 0) for k in keys}
@@ -224,7 +223,7 @@ class VersionFeed:
             backoff = min(backoff * 2, 5.0)
 
     def _listen(self) -> None:
-        pubsub = self._pubsub = self.client.pubsub()
+        pubsub = self._pubsub = self._subscriber.pubsub()
         try:
             pubsub.subscribe(self.channel)
             deadline = time.monotonic() + 10
@@ -239,7 +238,7 @@ class VersionFeed:
             if names:
                 self._load(names)
             self.subscriptions += 1
-            self.live = True
+            self.live = not self._stop.is_set()
             last_heard = last_ping = time.monotonic()
             while not self._stop.is_set():
                 message = pubsub.get_message(timeout=1.0)
@@ -278,7 +277,12 @@ def version_feed() -> VersionFeed | None:
             feed = None
             client = getattr(cache, "client", None)
             if getattr(settings, "BIFROST_VERSION_FEED", True) and hasattr(client, "get_client"):
-                feed = VersionFeed(client.get_client(write=True), key=lambda name: str(client.make_key(name)),
+                import redis
+
+                location = settings.CACHES["default"]["LOCATION"]
+                location = location[0] if isinstance(location, list | tuple) else location
+                feed = VersionFeed(client.get_client(write=True), subscriber=redis.Redis.from_url(location),
+                                   key=lambda name: str(client.make_key(name)),
                                    channel=str(client.make_key("bifrost:versions:feed")))
             _feed, _feed_pid = feed, os.getpid()
     return _feed

@@ -16,6 +16,9 @@ class ComplianceConfig(AppConfig):
 
         from bifrost_web.compliance import models
 
+        for signal in (post_save, post_delete):
+            signal.connect(services.portfolio_changed, sender="trading.Portfolio",
+                           dispatch_uid=f"compliance-households-{signal is post_save}")
         for model in (models.ComplianceSettings, models.ListedSymbol, models.IdenticalGroup):
             for signal in (post_save, post_delete):
                 signal.connect(services.pretrade_config.changed, sender=model,

@@ -59,6 +59,27 @@ def household_portfolios(portfolio: tr_models.Portfolio) -> list[tr_models.Portf
                 .order_by("pk"))
 
 
+# Which portfolios make up a household, read on every order: kept in process, reloaded everywhere
+# when a portfolio is saved or deleted (membership changes that way; positions and cash, which
+# the ledger writes with queryset updates, are not kept here).
+household_members = VersionedCache("compliance:households", seconds=60.0)
+
+
+def household_ids(portfolio: tr_models.Portfolio) -> tuple[int, ...]:
+    if portfolio.household_id is None:
+        return (portfolio.pk,)
+    return household_members.get((portfolio.owner_id, portfolio.household_id), lambda: tuple(
+        tr_models.Portfolio.objects.filter(owner_id=portfolio.owner_id, household_id=portfolio.household_id)
+        .order_by("pk").values_list("pk", flat=True)))
+
+
+def portfolio_changed(sender=None, **kwargs) -> None:
+    """Signal receiver: drop the household memberships now and again when the write commits
+    (a process that read the old membership before the commit stored it under the first bump)."""
+    household_members.changed()
+    transaction.on_commit(household_members.changed, robust=True)
+
+
 def account_name(portfolio: tr_models.Portfolio) -> str:
     return portfolio.name
 
@@ -249,14 +270,24 @@ class _Deferred:
         return self._check.check(order, context)
 
 
-def _recent_fills(portfolios: Iterable[tr_models.Portfolio], symbols: Iterable[str], since: datetime) -> bool:
-    ids, symbols = [p.pk for p in portfolios], sorted(set(symbols))
-    with connection.cursor() as cursor:  # hand-written: it runs on every order that could wash
+def _last_fills(ids: Iterable[int], symbols: Iterable[str], since: datetime) -> dict[tuple[int, str], datetime]:
+    """The latest fill at or after ``since`` of each (portfolio, symbol) among ``ids`` x ``symbols``."""
+    from django.utils.dateparse import parse_datetime
+
+    ids, symbols = sorted(set(ids)), sorted(set(symbols))
+    with connection.cursor() as cursor:  # hand-written: it runs on every order that could wash or day-trade
         cursor.execute(
-            f"SELECT 1 FROM trading_fill WHERE portfolio_id IN ({', '.join(['%s'] * len(ids))}) "
-            f"AND symbol IN ({', '.join(['%s'] * len(symbols))}) AND ts_event >= %s LIMIT 1",
+            f"SELECT portfolio_id, symbol, MAX(ts_event) FROM trading_fill "
+            f"WHERE portfolio_id IN ({', '.join(['%s'] * len(ids))}) AND symbol IN ({', '.join(['%s'] * len(symbols))}) "
+            f"AND ts_event >= %s GROUP BY portfolio_id, symbol",
             [*ids, *symbols, connection.ops.adapt_datetimefield_value(since)])
-        return cursor.fetchone() is not None
+        rows = cursor.fetchall()
+    out = {}
+    for pid, symbol, last in rows:
+        if isinstance(last, str):  # SQLite hands back its stored text (naive UTC)
+            last = parse_datetime(last).replace(tzinfo=UTC)
+        out[(pid, symbol)] = last
+    return out
 
 
 # Compliance settings, the owner's lists and identical-symbol groups, read on every order: kept in
@@ -294,23 +325,40 @@ def pretrade_provider(portfolio: tr_models.Portfolio, request, now: datetime, *,
             restricted={s: r for s, k, r in listed if k == models.ListedSymbol.Kind.RESTRICTED},
             watch={s: r for s, k, r in listed if k == models.ListedSymbol.Kind.WATCH}))
     off = models.ComplianceSettings.Action.OFF
-    portfolios = household_portfolios(portfolio)
+    ids = household_ids(portfolio)
     name = account_name(portfolio)
     memo: dict[str, Any] = {}
+    wash_since = now - timedelta(days=WASH_WINDOW_DAYS + 1)
+
+    def portfolios() -> list[tr_models.Portfolio]:  # full rows only for the checks that replay trades
+        if "portfolios" not in memo:
+            memo["portfolios"] = household_portfolios(portfolio)
+        return memo["portfolios"]
 
     def trades() -> list[TaxTrade]:
         if "trades" not in memo:
-            memo["trades"] = trades_for(portfolios)
+            memo["trades"] = trades_for(portfolios())
         return memo["trades"]
+
+    def identical(symbol: str) -> set[str]:
+        key = groups.key(symbol)
+        return {symbol.upper(), *(s for group in groups.groups if key in group for s in group)}
+
+    def last_fills(order) -> dict[tuple[int, str], datetime]:
+        # one query answers both cheap tests: household fills of identical symbols in the wash
+        # window, and this portfolio's fills of the symbol today (inside that window)
+        if memo.get("fills_for") != order.symbol:
+            memo["fills"] = _last_fills(ids, identical(order.symbol), wash_since)
+            memo["fills_for"] = order.symbol
+        return memo["fills"]
 
     if settings.wash_sale_action != off:
         def wash_needed(order, context) -> bool:
-            key = groups.key(order.symbol)
-            members = {order.symbol.upper(), *(s for group in groups.groups if key in group for s in group)}
-            return _recent_fills(portfolios, members, now - timedelta(days=WASH_WINDOW_DAYS + 1))
+            members = identical(order.symbol)
+            return any(symbol in members for _, symbol in last_fills(order))
 
         checks.append(_Deferred("wash_sale", lambda: WashSaleCheck(
-            trades=trades(), account=name, accounts=profiles_for(portfolios), identical=groups,
+            trades=trades(), account=name, accounts=profiles_for(portfolios()), identical=groups,
             lot_method=lot_method, block=settings.wash_sale_action == models.ComplianceSettings.Action.BLOCK),
             wash_needed))
     if portfolio.account_type == "cash" and settings.day_trade_action != off:
@@ -326,7 +374,8 @@ def pretrade_provider(portfolio: tr_models.Portfolio, request, now: datetime, *,
                 trades=[t for t in trades() if t.account == name], account=name, equity=portfolio_equity(portfolio),
                 method=settings.counting_method,
                 block=settings.day_trade_action == models.ComplianceSettings.Action.BLOCK),
-                lambda order, context: _recent_fills([portfolio], [order.symbol], today)))
+                lambda order, context: last_fills(order).get((portfolio.pk, order.symbol.upper()),
+                                                          wash_since) >= today))
         else:
             positions = [s for s, q in (portfolio.position_quantities or {}).items() if Decimal(q)]
             checks.append(IntradayMarginCheck(prices=last_prices(positions)))

@@ -370,3 +370,37 @@ def test_audited_token_authentication_records_use_once_per_hour(alice):
     uses = models.AuditEntry.objects.filter(action="auth.token_use")
     assert [(u.actor, u.object_id) for u in uses] == [("alice", token_fingerprint(key))]
     assert key not in str(list(uses.values()))
+
+
+def test_cheap_pretrade_tests_use_household_fills_and_todays_fills(alice, family):
+    """The deferred checks' cheap tests: a wash sale needs a household fill of the symbol within 31 days,
+    a day trade a fill of the symbol in this portfolio today; one query answers both."""
+    from bifrost.orders.pretrade import PreTradeContext
+
+    taxable, ira = family
+    services.compliance_settings_update(user=alice, portfolio_id=taxable.pk, wash_sale_action="warn",
+                                        day_trade_action="warn", regime="legacy_pdt")
+    xyz_fill = tr_models.Fill.objects.filter(portfolio=taxable, symbol="XYZ").latest("ts_event").ts_event
+    qqq_ira = tr_models.Fill.objects.get(portfolio=ira, symbol="QQQ").ts_event
+
+    def needed(now, symbol):
+        taxable.refresh_from_db()
+        checks = {c.rule: c for c in services.pretrade_provider(taxable, None, now) if hasattr(c, "rule")}
+        order = OrderRequest(client_order_id="probe", symbol=symbol, side="buy", quantity="1")
+        context = PreTradeContext(portfolio_id=str(taxable.pk), now=now)
+        return {rule: check._needed(order, context) for rule, check in checks.items()}
+
+    same_day = needed(xyz_fill + timedelta(hours=1), "XYZ")
+    assert same_day == {"wash_sale": True, "pattern_day_trader": True}
+    assert needed(xyz_fill + timedelta(days=3), "XYZ") == {"wash_sale": True, "pattern_day_trader": False}
+    assert needed(xyz_fill + timedelta(days=40), "XYZ") == {"wash_sale": False, "pattern_day_trader": False}
+    # the IRA's QQQ purchase counts for the taxable account's wash test (one household)
+    assert needed(qqq_ira + timedelta(days=5), "QQQ")["wash_sale"] is True
+    assert needed(xyz_fill + timedelta(hours=1), "ABC") == {"wash_sale": False, "pattern_day_trader": False}
+
+
+def test_household_membership_is_cached_and_follows_a_new_portfolio(alice, family):
+    taxable, ira = family
+    assert services.household_ids(taxable) == (taxable.pk, ira.pk)
+    joined = tr_services.portfolio_create(owner=alice, name="joint", household="family")
+    assert services.household_ids(taxable) == (taxable.pk, ira.pk, joined.pk)
