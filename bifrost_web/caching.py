@@ -298,8 +298,16 @@ def reset_version_feed() -> None:
 
 
 class VersionedCache:
-    def __init__(self, name: str, *, seconds: float = 10.0, max_entries: int = 10_000) -> None:
-        self.version_key = f"bifrost:{name}:version"
+    """Values loaded per key, kept while the version number is unchanged, at most ``seconds``.
+
+    ``version_key`` names a number another module bumps (several caches may follow one
+    number); by default the cache has its own, ``bifrost:<name>:version``. ``seconds`` may be
+    a callable, read at each load (a setting).
+    """
+
+    def __init__(self, name: str, *, seconds: float | Callable[[], float] = 10.0, max_entries: int = 10_000,
+                 version_key: str | None = None) -> None:
+        self.version_key = version_key or f"bifrost:{name}:version"
         register_version_keys(self.version_key)
         self.seconds = seconds
         self.max_entries = max_entries
@@ -315,8 +323,13 @@ class VersionedCache:
         value = load()
         if len(self._entries) >= self.max_entries:
             self._entries.clear()
-        self._entries[key] = (now + self.seconds, version, value)
+        seconds = self.seconds() if callable(self.seconds) else self.seconds
+        self._entries[key] = (now + seconds, version, value)
         return value
+
+    def forget(self) -> None:
+        """Drop this process's entries only (its own uncommitted write; tests)."""
+        self._entries.clear()
 
     def changed(self, **_signal_kwargs) -> None:
         """Invalidate every process's entries (a signal receiver)."""

@@ -206,8 +206,8 @@ def _scope_portfolios(portfolio: trading_models.Portfolio | None,
     return [portfolio]
 
 
-_NAV_CACHE: dict[tuple[int, ...], tuple[float, int, pd.DataFrame]] = {}
-_NAV_VERSION_KEY = "bifrost:risk:nav-version"
+# the daily NAV frames of the pre-trade path, dropped everywhere when a snapshot is saved or deleted
+_nav_cache = caching.VersionedCache("risk:nav", seconds=lambda: market._ttl())
 
 
 def _nav_index(portfolios: list[trading_models.Portfolio], *, cached: bool = False) -> pd.DataFrame:
@@ -218,17 +218,8 @@ def _nav_index(portfolios: list[trading_models.Portfolio], *, cached: bool = Fal
     ``BIFROST_RISK_CACHE_SECONDS``: the snapshots are written once a day, and the drawdown
     limits use the live NAV on top of them.
     """
-    import time
-
-    key = tuple(p.pk for p in portfolios)
     if cached:
-        version = caching.versions([_NAV_VERSION_KEY])[_NAV_VERSION_KEY]
-        hit = _NAV_CACHE.get(key)
-        if hit is not None and hit[0] > time.monotonic() and hit[1] == version:
-            return hit[2]
-        frame = _nav_index(portfolios)
-        _NAV_CACHE[key] = (time.monotonic() + market._ttl(), version, frame)
-        return frame
+        return _nav_cache.get(tuple(p.pk for p in portfolios), lambda: _nav_index(portfolios))
     rows = list(trading_models.PortfolioSnapshot.objects.filter(portfolio__in=portfolios).values_list(
         "date", "nav", "net_flow"))
     if not rows:
@@ -287,16 +278,15 @@ def book_changed(sender=None, instance=None, created: bool = True, **kwargs) -> 
         key, local = _ORDERS_VERSION_KEY, _ORDERS_CACHE
     else:
         key, local = _BOOK_VERSION_KEY, _BOOK_CACHE
-        _PORTFOLIO_CACHE.clear()
+        _portfolio_cache.forget()
         if model == "portfoliosnapshot":
-            _NAV_CACHE.clear()
+            _nav_cache.forget()
     local.clear()
 
     def after_commit() -> None:
         _bump(key)
         if model == "portfoliosnapshot":
-            _bump(_NAV_VERSION_KEY)
-            _NAV_CACHE.clear()
+            _nav_cache.changed()
         local.clear()
         _uncommitted.block = None
 
@@ -505,7 +495,7 @@ class WebRiskCheck:
 
 
 _LIMITS_VERSION_KEY = "bifrost:risk:limits-version"
-caching.register_version_keys(_LIMITS_VERSION_KEY, _BOOK_VERSION_KEY, _ORDERS_VERSION_KEY, _NAV_VERSION_KEY)
+caching.register_version_keys(_LIMITS_VERSION_KEY, _BOOK_VERSION_KEY, _ORDERS_VERSION_KEY)
 _LIMITS_CACHE: dict[tuple[int, int | None], tuple[float, int, list[models.LimitSet]]] = {}
 _LIMITS_CACHE_SECONDS = 60.0
 
@@ -596,7 +586,9 @@ def what_if(*, user, portfolio_id: int, symbol: str, side: str, quantity, limit_
                         limit_price=limit_price, clock=clock)
 
 
-_PORTFOLIO_CACHE: dict[tuple[int, int], tuple[float, int, trading_models.Portfolio]] = {}
+# portfolio rows for the what-if's ownership check, following the book version (see book_changed)
+_portfolio_cache = caching.VersionedCache("risk:portfolio-rows", seconds=lambda: _book_cache_seconds(),
+                                          version_key=_BOOK_VERSION_KEY)
 
 
 def _checked_portfolio(*, user, portfolio_id) -> trading_models.Portfolio:
@@ -608,23 +600,16 @@ def _checked_portfolio(*, user, portfolio_id) -> trading_models.Portfolio:
     that read it and must not be changed. A missing or foreign portfolio is never remembered:
     it is looked up (and refused) each time.
     """
-    import time
+    def load() -> trading_models.Portfolio:
+        return trading_selectors.portfolio_get(user=user, portfolio_id=portfolio_id)  # refuses a missing one
 
     try:
         key = (user.pk, int(portfolio_id))
     except (TypeError, ValueError):
-        return trading_selectors.portfolio_get(user=user, portfolio_id=portfolio_id)  # refuses it
+        return load()
     if _sees_uncommitted_writes():  # this thread's open transaction changed the book: read it, keep nothing
-        return trading_selectors.portfolio_get(user=user, portfolio_id=portfolio_id)
-    version = caching.versions([_BOOK_VERSION_KEY])[_BOOK_VERSION_KEY]
-    hit = _PORTFOLIO_CACHE.get(key)
-    if hit is None or hit[1] != version or hit[0] <= time.monotonic():
-        portfolio = trading_selectors.portfolio_get(user=user, portfolio_id=portfolio_id)
-        if len(_PORTFOLIO_CACHE) >= 10_000:
-            _PORTFOLIO_CACHE.clear()
-        hit = (time.monotonic() + _book_cache_seconds(), version, portfolio)
-        _PORTFOLIO_CACHE[key] = hit
-    return hit[2]
+        return load()
+    return _portfolio_cache.get(key, load)
 
 
 def _what_if(*, user, portfolio_id: int, symbol: str, side: str, quantity, limit_price, clock: Clock | None) -> dict:
